@@ -1,0 +1,82 @@
+# scmalloc build. make [DEBUG=0..3] [SANITIZE=undefined|address|thread] [BUILDDIR=build]
+#   make            libraries and the scmalloc-run wrapper in $(BUILDDIR)
+#   make demo       builds, then runs a real program on scmalloc with statistics at exit
+#   make test       builds the release, debug (DEBUG=3) and UBSan variants, runs the suite
+#   make install PREFIX=/usr/local
+#   make bench / bench-quick / bench-setup / bench-ci
+
+CC ?= cc
+DEBUG ?= 0
+SANITIZE ?=
+BUILDDIR ?= build
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+
+ifeq ($(filter $(DEBUG),0 1 2 3),)
+$(error DEBUG must be 0, 1, 2 or 3)
+endif
+ifneq ($(filter-out undefined address thread,$(SANITIZE)),)
+$(error SANITIZE must be undefined, address or thread)
+endif
+
+OPT := $(if $(filter 0,$(DEBUG)),-O2,-O1 -g)
+CFLAGS_LIB := -std=gnu11 $(OPT) -g -fPIC -fvisibility=hidden -fno-semantic-interposition \
+	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free \
+	-Wall -Wextra -Wshadow -Wno-unused-parameter -DSC_DEBUG=$(DEBUG) -Iinclude -Isrc -pthread
+ifneq ($(SANITIZE),)
+CFLAGS_LIB += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+LDFLAGS_LIB += -fsanitize=$(SANITIZE)
+endif
+CFLAGS_LIB += $(EXTRA_CFLAGS)
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(SRCS))
+HDRS := $(wildcard src/*.h) include/scmalloc.h
+
+all: $(BUILDDIR)/libscmalloc.so $(BUILDDIR)/libscmalloc.a $(BUILDDIR)/scmalloc-run
+
+$(BUILDDIR)/obj/%.o: src/%.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_LIB) -c $< -o $@
+
+$(BUILDDIR)/libscmalloc.so: $(OBJS)
+	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS_LIB) -pthread -Wl,-z,now -Wl,-soname,libscmalloc.so
+
+# One relocatable object whose hidden symbols are made local, so the archive
+# exports only the public names (as the shared library does).
+$(BUILDDIR)/libscmalloc.a: $(OBJS)
+	$(CC) -r -nostdlib -o $(BUILDDIR)/obj/scmalloc_all.o $(OBJS)
+	objcopy --localize-hidden $(BUILDDIR)/obj/scmalloc_all.o
+	rm -f $@ && ar rcs $@ $(BUILDDIR)/obj/scmalloc_all.o
+
+$(BUILDDIR)/scmalloc-run: tools/scmalloc-run.sh
+	@mkdir -p $(BUILDDIR)
+	cp $< $@ && chmod +x $@
+
+demo: all
+	@echo "== sort of 300000 random lines on scmalloc; statistics follow =="
+	seq 1 300000 | SCMALLOC_CONF=stats_print:true $(BUILDDIR)/scmalloc-run sort -R | md5sum
+
+test:
+	$(MAKE) all
+	$(MAKE) all DEBUG=3 BUILDDIR=build/debug
+	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
+	test/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILDDIR)/libscmalloc.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILDDIR)/libscmalloc.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/scmalloc.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILDDIR)/scmalloc-run $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/scmalloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/scmalloc.pc
+
+# The option table of src/options_table.h as a Markdown table (for README.md).
+options-doc:
+	@echo "| option | type | default | range | meaning |"; echo "| --- | --- | --- | --- | --- |"
+	@sed -n 's/^OPTION(\([a-z_]*\), \([a-z]*\), \([^,]*\), "\([^"]*\)", "\(.*\)")$$/| `\1` | \2 | \3 | \4 | \5 |/p' src/options_table.h
+
+clean:
+	rm -rf build
+
+.PHONY: all demo test install options-doc clean bench bench-quick bench-setup bench-ci

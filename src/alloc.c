@@ -1,0 +1,357 @@
+/*
+ * alloc: the public entry points, their argument checks and errno.
+ *
+ * Call tree of the hot paths:
+ *
+ *   sc_malloc(size)
+ *     size <= SC_LOOKUP_MAX: class = sizeclass_lookup[]; tcache_pop()  -- done, no lock
+ *     else / miss: alloc_slow(size)
+ *       small: tcache_alloc_slow(cls) -> arena_bin_fill()   (bin lock, batch)
+ *       large: arena_alloc_large()                          (arena lock)
+ *       huge:  huge_alloc()                                 (mmap)
+ *
+ *   sc_free(p)
+ *     rtree_lookup(p) -> chunk -> page map entry -> class; region check;
+ *     tcache_push()                                         -- done, no lock
+ *     else: free_slow(p)
+ *       small, cache full: tcache_free_slow() -> arena_bin_flush() (batch)
+ *       large: arena_dalloc_large(); huge: huge_free()
+ *       anything else: misuse report and abort
+ */
+#define _GNU_SOURCE
+#include "alloc.h"
+#include "huge.h"
+#include "init.h"
+#include "options.h"
+#include "tcache.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JUNK_ALLOC 0xa5
+#define JUNK_FREE 0x5a
+
+static void *alloc_small(size_t size, bool zero)
+{
+    unsigned cls = sizeclass_of(size);
+    void *p = tcache_pop(tls_tcache, cls);
+    if (!p) p = tcache_alloc_slow(cls);
+    if (unlikely(!p)) { errno = ENOMEM; return NULL; }
+    if (zero) memset(p, 0, size);
+    else if (unlikely(opt.junk)) memset(p, JUNK_ALLOC, sizeclass_size(cls));
+    return p;
+}
+
+static void *alloc_big(size_t size, size_t align, bool zero)
+{
+    if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX)) { errno = ENOMEM; return NULL; }
+    if (!malloc_init()) { errno = ENOMEM; return NULL; }
+    void *p;
+    size_t usable;
+    if (size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
+        arena_t *a = tcache_arena();
+        if (!a) { errno = ENOMEM; return NULL; }
+        p = arena_alloc_large(a, size, align, zero);
+        usable = page_ceil(size);
+    } else {
+        p = huge_alloc(size, align);
+        usable = page_ceil(size);
+    }
+    if (unlikely(!p)) { errno = ENOMEM; return NULL; }
+    if (!zero && unlikely(opt.junk)) memset(p, JUNK_ALLOC, size);
+    tcache_count_bytes(usable, 0);
+    return p;
+}
+
+static SC_NOINLINE void *alloc_slow(size_t size, bool zero)
+{
+    if (size <= SC_SMALL_MAX) return alloc_small(size, zero);
+    return alloc_big(size, os_page, zero);
+}
+
+SC_EXPORT void *sc_malloc(size_t size)
+{
+    if (likely(size <= SC_LOOKUP_MAX)) {
+        void *p = tcache_pop(tls_tcache, sizeclass_lookup[(size + 7) >> 3]);
+        if (likely(p)) return p;
+    }
+    return alloc_slow(size, false);
+}
+
+SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
+{
+    size_t total;
+    if (unlikely(__builtin_mul_overflow(nmemb, size, &total))) { errno = ENOMEM; return NULL; }
+    if (likely(total <= SC_LOOKUP_MAX)) {
+        void *p = tcache_pop(tls_tcache, sizeclass_lookup[(total + 7) >> 3]);
+        if (likely(p)) return memset(p, 0, total);
+    }
+    return alloc_slow(total, true);
+}
+
+/* ---- finding a block from its pointer ---------------------------------- */
+
+enum block_type { BLOCK_NONE, BLOCK_SMALL, BLOCK_LARGE, BLOCK_HUGE };
+
+typedef struct block {
+    int type;
+    unsigned cls;
+    chunk_t *chunk;
+    page_t *page;
+    huge_t *huge;
+    size_t usable; /* bytes the caller may use */
+    size_t live;   /* bytes that hold data (what realloc copies) */
+} block_t;
+
+/* Fills b for p, a pointer scmalloc returned and has not freed. With
+ * strict, anything else aborts with a message naming p; otherwise b->type
+ * is BLOCK_NONE. */
+static void block_find(void *p, block_t *b, bool strict)
+{
+    uintptr_t a = (uintptr_t)p, e = rtree_lookup(a);
+    memset(b, 0, sizeof(*b));
+    if (e == 0 || e == RTREE_FREED_HUGE) {
+        if (!strict) return;
+        sc_misuse(e == RTREE_FREED_HUGE && (a & SC_CHUNK_MASK) == 0 ? "double free" : "invalid pointer", p);
+    }
+    if (e & RTREE_HUGE) {
+        huge_t *h = (huge_t *)(e & ~RTREE_TAG_MASK);
+        if (h->addr != p) { if (strict) sc_misuse("invalid pointer", p); return; }
+        b->type = BLOCK_HUGE;
+        b->huge = h;
+        b->usable = h->mapped;
+        b->live = h->size;
+        return;
+    }
+    chunk_t *c = (chunk_t *)e;
+    size_t pi = chunk_page_index(c, p);
+    page_t *pg = &c->pages[pi];
+    b->chunk = c;
+    b->page = pg;
+    if (pg->bin) {
+        unsigned cls = pg->bin - 1u;
+        uintptr_t base = (uintptr_t)chunk_page_addr(c, pi - pg->head);
+        uint32_t off = (uint32_t)(a - base), idx = sizeclass_index(cls, off);
+        if (idx * sizeclass_info[cls].size != off || idx >= sizeclass_info[cls].nregs) {
+            if (strict) sc_misuse("invalid pointer", p);
+            return;
+        }
+        b->type = BLOCK_SMALL;
+        b->cls = cls;
+        b->usable = b->live = sizeclass_size(cls);
+        return;
+    }
+    if (pg->kind == PAGE_LARGE && pg->head == 0 && chunk_page_addr(c, pi) == p) {
+        b->type = BLOCK_LARGE;
+        b->usable = (size_t)pg->npages << os_page_shift;
+        b->live = pg->size < b->usable ? pg->size : b->usable;
+        return;
+    }
+    if (strict)
+        sc_misuse(pg->kind <= PAGE_FREE_DIRTY && (a & (os_page - 1)) == 0 ? "double free" : "invalid pointer", p);
+}
+
+static void free_block(void *p, block_t *b)
+{
+    switch (b->type) {
+    case BLOCK_SMALL:
+        if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->usable);
+        if (!tcache_push(tls_tcache, b->cls, p)) tcache_free_slow(p, b->cls);
+        break;
+    case BLOCK_LARGE:
+        if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
+        tcache_count_bytes(0, b->usable);
+        arena_dalloc_large(b->chunk, b->page, p);
+        break;
+    case BLOCK_HUGE:
+        tcache_count_bytes(0, b->usable);
+        huge_free(b->huge, p);
+        break;
+    }
+}
+
+static SC_NOINLINE void free_slow(void *p)
+{
+    if (!p) return;
+    block_t b;
+    block_find(p, &b, true);
+    free_block(p, &b);
+}
+
+SC_EXPORT void sc_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p, e = rtree_lookup(a);
+    if (likely(e && (e & RTREE_TAG_MASK) == 0)) {
+        chunk_t *c = (chunk_t *)e;
+        size_t pi = (a - e) >> os_page_shift;
+        const page_t *pg = &c->pages[pi];
+        unsigned bin = pg->bin;
+        if (likely(bin)) {
+            /* The pointer must be the start of a region of its slab. */
+            const sizeclass_info_t *ci = &sizeclass_info[bin - 1];
+            uint32_t off = (uint32_t)(a - e - ((pi - pg->head) << os_page_shift));
+            uint32_t idx = (uint32_t)(((uint64_t)off * ci->recip) >> 32);
+            if (likely(idx * ci->size == off && idx < ci->nregs) && tcache_push(tls_tcache, bin - 1, p))
+                return;
+        }
+    }
+    free_slow(p);
+}
+
+SC_EXPORT void sc_free_sized(void *p, size_t size) { (void)size; sc_free(p); }
+SC_EXPORT void sc_free_aligned_sized(void *p, size_t align, size_t size) { (void)align; (void)size; sc_free(p); }
+
+SC_EXPORT size_t sc_malloc_usable_size(void *p)
+{
+    if (!p) return 0;
+    block_t b;
+    block_find(p, &b, false);
+    return b.usable;
+}
+
+/* ---- realloc ------------------------------------------------------------ */
+
+SC_EXPORT void *sc_realloc(void *p, size_t size)
+{
+    if (!p) return sc_malloc(size);
+    if (size == 0) { sc_free(p); return NULL; }
+    block_t b;
+    block_find(p, &b, true);
+    if (size > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
+    switch (b.type) {
+    case BLOCK_SMALL:
+        if (size <= SC_SMALL_MAX && sizeclass_of(size) == b.cls) return p;
+        break;
+    case BLOCK_LARGE:
+        if (size > SC_SMALL_MAX && size <= SC_LARGE_MAX) {
+            size_t old = b.usable;
+            if (arena_resize_large(b.chunk, b.page, size)) {
+                tcache_count_bytes(page_ceil(size), old);
+                return p;
+            }
+        }
+        break;
+    case BLOCK_HUGE:
+        if (size > SC_LARGE_MAX) {
+            size_t old = b.usable;
+            void *q = huge_realloc(b.huge, p, size);
+            if (q) { tcache_count_bytes(page_ceil(size), old); return q; }
+        }
+        break;
+    }
+    void *q = alloc_slow(size, false);
+    if (!q) return NULL;
+    memcpy(q, p, b.live < size ? b.live : size);
+    free_block(p, &b);
+    return q;
+}
+
+SC_EXPORT void *sc_reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(nmemb, size, &total)) { errno = ENOMEM; return NULL; }
+    return sc_realloc(p, total);
+}
+
+/* ---- aligned allocation ------------------------------------------------- */
+
+static void *alloc_aligned(size_t align, size_t size)
+{
+    if (!malloc_init()) { errno = ENOMEM; return NULL; }
+    if (align <= 16 && (align <= 8 || size > 8)) return alloc_slow(size ? size : 1, false);
+    if (align <= os_page && size <= SC_SMALL_MAX) {
+        /* A class whose size is a multiple of align: regions start at
+         * page-aligned slab bases, so each one is aligned. */
+        unsigned cls = sizeclass_of(size > align ? size : align);
+        for (; cls < SC_NSMALL; cls++)
+            if (sizeclass_size(cls) % align == 0) return alloc_small(sizeclass_size(cls), false);
+    }
+    if (size < SC_SMALL_MAX + 1) size = SC_SMALL_MAX + 1;
+    return alloc_big(size, align, false);
+}
+
+static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+SC_EXPORT int sc_posix_memalign(void **memptr, size_t align, size_t size)
+{
+    if (!is_pow2(align) || align % sizeof(void *)) return EINVAL;
+    int saved = errno;
+    void *p = alloc_aligned(align, size);
+    errno = saved;
+    if (!p) return ENOMEM;
+    *memptr = p;
+    return 0;
+}
+
+SC_EXPORT void *sc_aligned_alloc(size_t align, size_t size)
+{
+    if (!is_pow2(align)) { errno = EINVAL; return NULL; }
+    return alloc_aligned(align, size);
+}
+
+SC_EXPORT void *sc_memalign(size_t align, size_t size)
+{
+    if (align == 0) return sc_malloc(size); /* glibc: alignments up to 16 mean malloc */
+    if (!is_pow2(align)) { errno = EINVAL; return NULL; }
+    return alloc_aligned(align, size);
+}
+
+SC_EXPORT void *sc_valloc(size_t size)
+{
+    if (!malloc_init()) { errno = ENOMEM; return NULL; }
+    return alloc_aligned(os_page, size);
+}
+
+SC_EXPORT void *sc_pvalloc(size_t size)
+{
+    if (!malloc_init()) { errno = ENOMEM; return NULL; }
+    size_t rounded = page_ceil(size ? size : 1);
+    if (rounded < size) { errno = ENOMEM; return NULL; }
+    return alloc_aligned(os_page, rounded);
+}
+
+/* ---- trimming ------------------------------------------------------------ */
+
+SC_EXPORT int sc_malloc_trim(size_t pad)
+{
+    (void)pad;
+    if (!malloc_init()) return 0;
+    tcache_t *tc = tcache_get();
+    tcache_flush(tc);
+    return arena_purge_all() > 0;
+}
+
+/* ---- drop-in names ------------------------------------------------------- */
+
+/* The standard and glibc names are aliases of the sc_ functions (an alias
+ * must live in the file that defines its target), so that linking or
+ * preloading the library replaces the malloc family of the whole process,
+ * including the calls glibc makes itself (__libc_malloc and friends). */
+#define ALIAS(name) __attribute__((alias(#name), used, visibility("default")))
+
+void *malloc(size_t size) ALIAS(sc_malloc);
+void free(void *p) ALIAS(sc_free);
+void *calloc(size_t n, size_t size) ALIAS(sc_calloc);
+void *realloc(void *p, size_t size) ALIAS(sc_realloc);
+void *reallocarray(void *p, size_t n, size_t size) ALIAS(sc_reallocarray);
+int posix_memalign(void **memptr, size_t align, size_t size) ALIAS(sc_posix_memalign);
+void *aligned_alloc(size_t align, size_t size) ALIAS(sc_aligned_alloc);
+void *memalign(size_t align, size_t size) ALIAS(sc_memalign);
+void *valloc(size_t size) ALIAS(sc_valloc);
+void *pvalloc(size_t size) ALIAS(sc_pvalloc);
+size_t malloc_usable_size(void *p) ALIAS(sc_malloc_usable_size);
+void free_sized(void *p, size_t size) ALIAS(sc_free_sized);
+void free_aligned_sized(void *p, size_t align, size_t size) ALIAS(sc_free_aligned_sized);
+void cfree(void *p) ALIAS(sc_free);
+int malloc_trim(size_t pad) ALIAS(sc_malloc_trim);
+
+void *__libc_malloc(size_t size) ALIAS(sc_malloc);
+void __libc_free(void *p) ALIAS(sc_free);
+void *__libc_calloc(size_t n, size_t size) ALIAS(sc_calloc);
+void *__libc_realloc(void *p, size_t size) ALIAS(sc_realloc);
+void *__libc_memalign(size_t align, size_t size) ALIAS(sc_memalign);
+void *__libc_valloc(size_t size) ALIAS(sc_valloc);
+void *__libc_pvalloc(size_t size) ALIAS(sc_pvalloc);
+int __posix_memalign(void **memptr, size_t align, size_t size) ALIAS(sc_posix_memalign);

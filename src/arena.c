@@ -1,0 +1,702 @@
+/*
+ * arena: bins of small regions, page runs for slabs and large blocks, and
+ * purging of dirty pages.
+ *
+ * Page runs. Free runs of each chunk are kept in lists by length, one set of
+ * lists for dirty runs (still backed by memory) and one for clean runs
+ * (purged or never touched). A request takes the smallest dirty run that
+ * fits, then the smallest clean one (best fit; reusing dirty pages first
+ * saves the page faults that a purged page costs when touched again), then
+ * a new chunk. Freed runs merge with free neighbours of the same state.
+ *
+ * Decay. Dirty runs also sit in a FIFO by the time they became dirty; runs
+ * older than dirty_decay_ms are purged with madvise and become clean. The
+ * check runs on the arena's slow paths (every few lock acquisitions), so a
+ * program whose heap shrinks sees its RSS shrink, while one that frees and
+ * allocates again within the decay time pays no page faults.
+ *
+ * Locks: a bin lock protects the bin's slabs; the arena lock protects
+ * chunks, page runs and the page map. A bin lock may be held while the
+ * arena lock is taken, never the reverse.
+ */
+#include "arena.h"
+#include "base.h"
+#include "options.h"
+
+#include <errno.h>
+#include <string.h>
+
+arena_t *arenas[SC_MAX_ARENAS];
+unsigned narenas;
+mutex_t arenas_lock;
+static unsigned next_rr;
+static size_t usable_pages;
+
+void arenas_init(void)
+{
+    mutex_init(&arenas_lock);
+    unsigned n = opt.narenas > 0 ? (unsigned)opt.narenas : os_ncpus * SC_ARENAS_PER_CPU;
+    narenas = n > SC_MAX_ARENAS ? SC_MAX_ARENAS : n;
+    usable_pages = chunk_usable_pages();
+}
+
+static arena_t *arena_create(unsigned i)
+{
+    arena_t *a = base_alloc(sizeof(arena_t));
+    if (!a) return NULL;
+    a->index = i;
+    mutex_init(&a->lock);
+    for (unsigned c = 0; c < SC_NSMALL; c++) mutex_init(&a->bins[c].lock);
+    return a;
+}
+
+arena_t *arena_get(unsigned i)
+{
+    arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+    if (likely(a)) return a;
+    mutex_lock(&arenas_lock);
+    a = arenas[i];
+    if (!a) {
+        a = arena_create(i);
+        if (a) __atomic_store_n(&arenas[i], a, __ATOMIC_RELEASE);
+    }
+    mutex_unlock(&arenas_lock);
+    return a;
+}
+
+arena_t *arena_bind(void)
+{
+    unsigned choice = 0;
+    if (opt.bind == BIND_RR) {
+        choice = __atomic_fetch_add(&next_rr, 1, __ATOMIC_RELAXED) % narenas;
+    } else {
+        /* Least loaded: the first arena with the fewest threads; arenas not
+         * created yet count as empty. */
+        unsigned best = ~0u;
+        for (unsigned i = 0; i < narenas && best; i++) {
+            arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+            unsigned n = a ? __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) : 0;
+            if (n < best) { best = n; choice = i; }
+        }
+    }
+    arena_t *a = arena_get(choice);
+    if (!a) a = arena_get(0);
+    if (a) __atomic_fetch_add(&a->nthreads, 1, __ATOMIC_RELAXED);
+    return a;
+}
+
+void arena_unbind(arena_t *a)
+{
+    if (a) __atomic_fetch_sub(&a->nthreads, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- free page runs (arena lock held) ---------------------------------- */
+
+static void runs_link(arena_t *a, page_t *head, int dirty)
+{
+    size_t n = head->npages;
+    page_t **list = &a->runs[dirty][n];
+    head->prev = NULL;
+    head->next = *list;
+    if (*list) (*list)->prev = head;
+    *list = head;
+    a->runmap[dirty][n / 64] |= 1ull << (n % 64);
+}
+
+static void runs_unlink(arena_t *a, page_t *head, int dirty)
+{
+    size_t n = head->npages;
+    if (head->prev) head->prev->next = head->next;
+    else a->runs[dirty][n] = head->next;
+    if (head->next) head->next->prev = head->prev;
+    if (!a->runs[dirty][n]) a->runmap[dirty][n / 64] &= ~(1ull << (n % 64));
+}
+
+static void fifo_push(arena_t *a, page_t *head)
+{
+    head->dnext = NULL;
+    head->dprev = a->dirty_newest;
+    if (a->dirty_newest) a->dirty_newest->dnext = head;
+    else a->dirty_oldest = head;
+    a->dirty_newest = head;
+}
+
+static void fifo_remove(arena_t *a, page_t *head)
+{
+    if (head->dprev) head->dprev->dnext = head->dnext;
+    else a->dirty_oldest = head->dnext;
+    if (head->dnext) head->dnext->dprev = head->dprev;
+    else a->dirty_newest = head->dprev;
+}
+
+/* Puts the free run [pi, pi + n) of c in the lists as kind, without merging.
+ * Writes the head and the tail entries. */
+static void run_insert(arena_t *a, chunk_t *c, size_t pi, size_t n, int kind, uint64_t dirty_ms)
+{
+    page_t *head = &c->pages[pi], *tail = &c->pages[pi + n - 1];
+    tail->kind = (uint8_t)kind;
+    tail->bin = 0;
+    tail->head = (uint32_t)(n - 1);
+    tail->npages = (uint32_t)n;
+    head->kind = (uint8_t)kind;
+    head->bin = 0;
+    head->head = 0;
+    head->npages = (uint32_t)n;
+    int dirty = kind == PAGE_FREE_DIRTY;
+    runs_link(a, head, dirty);
+    if (dirty) {
+        head->dirty_ms = dirty_ms;
+        fifo_push(a, head);
+        a->ndirty += n;
+    } else {
+        a->nclean += n;
+    }
+    c->nfree += (uint32_t)n;
+}
+
+static void run_remove(arena_t *a, chunk_t *c, page_t *head)
+{
+    int dirty = head->kind == PAGE_FREE_DIRTY;
+    runs_unlink(a, head, dirty);
+    if (dirty) {
+        fifo_remove(a, head);
+        a->ndirty -= head->npages;
+    } else {
+        a->nclean -= head->npages;
+    }
+    c->nfree -= head->npages;
+}
+
+/* Smallest non-empty list of the given state with length >= n, or 0. */
+static size_t runs_best_fit(arena_t *a, int dirty, size_t n)
+{
+    size_t w = n / 64;
+    uint64_t bits = a->runmap[dirty][w] & (~0ull << (n % 64));
+    for (;;) {
+        if (bits) return w * 64 + (size_t)__builtin_ctzll(bits);
+        if (++w >= RUN_WORDS) return 0;
+        bits = a->runmap[dirty][w];
+    }
+}
+
+static void chunk_link(arena_t *a, chunk_t *c)
+{
+    c->prev = NULL;
+    c->next = a->chunks;
+    if (a->chunks) a->chunks->prev = c;
+    a->chunks = c;
+    a->nchunks++;
+}
+
+static void chunk_unlink(arena_t *a, chunk_t *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    else a->chunks = c->next;
+    if (c->next) c->next->prev = c->prev;
+    a->nchunks--;
+}
+
+/* Takes a free run of exactly n pages. Sets *chunk, returns the first page
+ * index (0 on failure: page 0 is always header) and whether the pages are
+ * clean (zero). The pages' map entries are the caller's to write. */
+static size_t run_alloc(arena_t *a, size_t n, chunk_t **chunk, bool *clean)
+{
+    page_t *head = NULL;
+    size_t len = runs_best_fit(a, 1, n);
+    if (len) head = a->runs[1][len];
+    else if ((len = runs_best_fit(a, 0, n))) head = a->runs[0][len];
+    chunk_t *c;
+    if (head) {
+        c = chunk_of(head);
+    } else {
+        c = chunk_alloc(a);
+        if (!c) return 0;
+        chunk_link(a, c);
+        run_insert(a, c, c->first_page, c->npages - c->first_page, PAGE_FREE_CLEAN, 0);
+        head = &c->pages[c->first_page];
+    }
+    size_t pi = (size_t)(head - c->pages);
+    int kind = head->kind;
+    uint64_t ms = head->dirty_ms;
+    size_t total = head->npages;
+    run_remove(a, c, head);
+    /* The remainder keeps the state; its neighbours differ from it, since
+     * the run we split was merged with all it could merge with. */
+    if (total > n) run_insert(a, c, pi + n, total - n, kind, ms);
+    *chunk = c;
+    *clean = kind == PAGE_FREE_CLEAN;
+    return pi;
+}
+
+/* Gives back a run whose pages are all marked free; merges it with free
+ * neighbours of the same kind. */
+static void run_merge_insert(arena_t *a, chunk_t *c, size_t pi, size_t n, int kind, uint64_t now)
+{
+    if (pi > c->first_page) {
+        page_t *left = &c->pages[pi - 1];
+        if (left->kind == kind) {
+            page_t *lh = left - left->head;
+            pi = (size_t)(lh - c->pages);
+            n += lh->npages;
+            run_remove(a, c, lh);
+        }
+    }
+    if (pi + n < c->npages) {
+        page_t *right = &c->pages[pi + n];
+        if (right->kind == kind) {
+            n += right->npages;
+            run_remove(a, c, right);
+        }
+    }
+    run_insert(a, c, pi, n, kind, now);
+}
+
+/* Releases chunk c if all its pages are clean and free and the arena keeps
+ * another chunk (one chunk stays as a spare). */
+static void chunk_maybe_release(arena_t *a, chunk_t *c)
+{
+    if (c->nfree != c->npages - c->first_page || a->nchunks <= 1) return;
+    page_t *head = &c->pages[c->first_page];
+    if (head->kind != PAGE_FREE_CLEAN) return;
+    run_remove(a, c, head);
+    chunk_unlink(a, c);
+    chunk_release(c);
+}
+
+/* Marks [pi, pi + n) dirty and free, merges, and runs the decay check. */
+static void run_free(arena_t *a, chunk_t *c, size_t pi, size_t n)
+{
+    for (size_t i = pi; i < pi + n; i++) {
+        c->pages[i].bin = 0;
+        c->pages[i].kind = PAGE_FREE_DIRTY;
+    }
+    a->nactive -= n;
+    uint64_t now = opt.dirty_decay_ms > 0 ? os_now_ms() : 0;
+    run_merge_insert(a, c, pi, n, PAGE_FREE_DIRTY, now);
+}
+
+static void purge_run(arena_t *a, page_t *head)
+{
+    chunk_t *c = chunk_of(head);
+    size_t pi = (size_t)(head - c->pages), n = head->npages;
+    run_remove(a, c, head);
+    os_purge(chunk_page_addr(c, pi), n << os_page_shift);
+    a->nmadvise++;
+    a->purged += n;
+    c->pages[pi].kind = PAGE_FREE_CLEAN;
+    c->pages[pi + n - 1].kind = PAGE_FREE_CLEAN;
+    run_merge_insert(a, c, pi, n, PAGE_FREE_CLEAN, 0);
+    chunk_maybe_release(a, c);
+}
+
+/* Arena lock held. */
+static void arena_decay_locked(arena_t *a, bool all)
+{
+    if (!a->dirty_oldest) return;
+    if (!all) {
+        if (opt.dirty_decay_ms < 0) return;
+        if (opt.dirty_decay_ms > 0) {
+            uint64_t now = os_now_ms();
+            a->npurge++;
+            while (a->dirty_oldest && now - a->dirty_oldest->dirty_ms >= (uint64_t)opt.dirty_decay_ms)
+                purge_run(a, a->dirty_oldest);
+            return;
+        }
+    }
+    a->npurge++;
+    while (a->dirty_oldest) purge_run(a, a->dirty_oldest);
+}
+
+/* Called with the arena lock held at the end of slow-path operations. */
+static void arena_maybe_decay(arena_t *a)
+{
+    if (!a->dirty_oldest) return;
+    if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
+}
+
+void arena_purge(arena_t *a, bool all)
+{
+    mutex_lock(&a->lock);
+    arena_decay_locked(a, all);
+    mutex_unlock(&a->lock);
+}
+
+size_t arena_purge_all(void)
+{
+    size_t purged = 0;
+    for (unsigned i = 0; i < narenas; i++) {
+        arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!a) continue;
+        mutex_lock(&a->lock);
+        size_t before = a->purged;
+        arena_decay_locked(a, true);
+        purged += a->purged - before;
+        mutex_unlock(&a->lock);
+    }
+    return purged;
+}
+
+/* ---- slabs ------------------------------------------------------------- */
+
+static slab_t *slab_alloc(arena_t *a, unsigned cls)
+{
+    size_t n = sizeclass_info[cls].slab_pages;
+    chunk_t *c;
+    bool clean;
+    mutex_lock(&a->lock);
+    size_t pi = run_alloc(a, n, &c, &clean);
+    if (!pi) { mutex_unlock(&a->lock); return NULL; }
+    char *base = chunk_page_addr(c, pi);
+    slab_t *s = slab_create(cls, base);
+    if (!s) {
+        run_merge_insert(a, c, pi, n, clean ? PAGE_FREE_CLEAN : PAGE_FREE_DIRTY, os_now_ms());
+        mutex_unlock(&a->lock);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        page_t *pg = &c->pages[pi + i];
+        pg->kind = PAGE_SMALL;
+        pg->head = (uint32_t)i;
+        pg->npages = (uint32_t)n;
+        pg->slab = s;
+        pg->bin = (uint8_t)(cls + 1);
+    }
+    a->nactive += n;
+    arena_maybe_decay(a);
+    mutex_unlock(&a->lock);
+    return s;
+}
+
+static void slab_free(arena_t *a, slab_t *s)
+{
+    chunk_t *c = chunk_of(s->base);
+    size_t pi = chunk_page_index(c, s->base);
+    mutex_lock(&a->lock);
+    run_free(a, c, pi, sizeclass_info[s->cls].slab_pages);
+    arena_maybe_decay(a);
+    mutex_unlock(&a->lock);
+    slab_destroy(s);
+}
+
+static void bin_list_push(bin_t *b, slab_t *s)
+{
+    s->prev = NULL;
+    s->next = b->nonfull;
+    if (b->nonfull) b->nonfull->prev = s;
+    b->nonfull = s;
+    s->listed = 1;
+}
+
+static void bin_list_remove(bin_t *b, slab_t *s)
+{
+    if (s->prev) s->prev->next = s->next;
+    else b->nonfull = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->listed = 0;
+}
+
+size_t arena_bin_fill(arena_t *a, unsigned cls, void **out, size_t n)
+{
+    bin_t *b = &a->bins[cls];
+    size_t got = 0;
+    mutex_lock(&b->lock);
+    while (got < n) {
+        slab_t *s = b->cur;
+        if (!s || s->nfree == 0) {
+            if (b->nonfull) {
+                s = b->nonfull;
+                bin_list_remove(b, s);
+            } else {
+                s = slab_alloc(a, cls);
+                if (!s) break;
+                b->curslabs++;
+                b->nslabs++;
+            }
+            b->cur = s;
+        }
+        got += slab_take(s, out + got, n - got);
+    }
+    b->curregs += got;
+    b->nmalloc += got;
+    b->nfills++;
+    mutex_unlock(&b->lock);
+    return got;
+}
+
+/* Bin lock held. Returns the slab if it became empty and must be freed
+ * (after the bin lock is dropped). */
+static slab_t *bin_dalloc_locked(bin_t *b, chunk_t *c, void *p)
+{
+    page_t *pg = &c->pages[chunk_page_index(c, p)];
+    if (pg->kind != PAGE_SMALL) sc_misuse(pg->kind <= PAGE_FREE_DIRTY ? "double free" : "invalid pointer", p);
+    slab_t *s = pg->slab;
+    slab_put(s, p);
+    b->curregs--;
+    b->ndalloc++;
+    unsigned nregs = sizeclass_info[s->cls].nregs;
+    if (s == b->cur) return NULL;
+    if (s->nfree == nregs) {
+        /* Empty: give its pages back, unless it is the only slab left. */
+        if (s->listed) bin_list_remove(b, s);
+        if (!b->cur) { b->cur = s; return NULL; }
+        b->curslabs--;
+        return s;
+    }
+    if (!s->listed) bin_list_push(b, s);
+    return NULL;
+}
+
+void arena_bin_flush(unsigned cls, void **ptrs, size_t n)
+{
+    /* Take the arena of the first pointer, return every pointer of that
+     * arena under one lock acquisition, repeat with what is left. */
+    while (n) {
+        arena_t *a = chunk_of(ptrs[0])->arena;
+        bin_t *b = &a->bins[cls];
+        slab_t *empty[64];
+        size_t nempty = 0, left = 0;
+        mutex_lock(&b->lock);
+        b->nflushes++;
+        for (size_t i = 0; i < n; i++) {
+            chunk_t *c = chunk_of(ptrs[i]);
+            if (c->arena != a) { ptrs[left++] = ptrs[i]; continue; }
+            slab_t *s = bin_dalloc_locked(b, c, ptrs[i]);
+            if (s) {
+                if (nempty == 64) {
+                    mutex_unlock(&b->lock);
+                    for (size_t k = 0; k < nempty; k++) slab_free(a, empty[k]);
+                    nempty = 0;
+                    mutex_lock(&b->lock);
+                }
+                empty[nempty++] = s;
+            }
+        }
+        mutex_unlock(&b->lock);
+        for (size_t k = 0; k < nempty; k++) slab_free(a, empty[k]);
+        n = left;
+    }
+}
+
+/* ---- large blocks ------------------------------------------------------ */
+
+void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
+{
+    size_t n = page_ceil(size) >> os_page_shift;
+    size_t extra = align > os_page ? (align >> os_page_shift) - 1 : 0;
+    if (n + extra > usable_pages) { errno = ENOMEM; return NULL; }
+    chunk_t *c;
+    bool clean;
+    mutex_lock(&a->lock);
+    size_t pi = run_alloc(a, n + extra, &c, &clean);
+    if (!pi) { mutex_unlock(&a->lock); errno = ENOMEM; return NULL; }
+    if (extra) {
+        /* Trim to the aligned part; the pieces keep their state. */
+        int kind = clean ? PAGE_FREE_CLEAN : PAGE_FREE_DIRTY;
+        uintptr_t addr = (uintptr_t)chunk_page_addr(c, pi);
+        size_t lead = (((addr + align - 1) & ~(align - 1)) - addr) >> os_page_shift;
+        size_t trail = extra - lead;
+        uint64_t now = kind == PAGE_FREE_DIRTY ? os_now_ms() : 0;
+        if (lead) run_insert(a, c, pi, lead, kind, now);
+        if (trail) run_insert(a, c, pi + lead + n, trail, kind, now);
+        pi += lead;
+    }
+    for (size_t i = 0; i < n; i++) {
+        page_t *pg = &c->pages[pi + i];
+        pg->kind = PAGE_LARGE;
+        pg->bin = 0;
+        pg->head = (uint32_t)i;
+    }
+    c->pages[pi].npages = (uint32_t)n;
+    c->pages[pi].size = size;
+    a->nactive += n;
+    a->large_nmalloc++;
+    a->large_nrequests++;
+    a->large_allocated += n << os_page_shift;
+    arena_maybe_decay(a);
+    mutex_unlock(&a->lock);
+    void *p = chunk_page_addr(c, pi);
+    if (zero && !clean) memset(p, 0, size);
+    return p;
+}
+
+void arena_dalloc_large(chunk_t *c, page_t *pg, void *p)
+{
+    arena_t *a = c->arena;
+    mutex_lock(&a->lock);
+    if (pg->kind != PAGE_LARGE || pg->head != 0 || chunk_page_addr(c, (size_t)(pg - c->pages)) != p) {
+        int kind = pg->kind;
+        mutex_unlock(&a->lock);
+        sc_misuse(kind <= PAGE_FREE_DIRTY && ((uintptr_t)p & (os_page - 1)) == 0 ? "double free" : "invalid pointer", p);
+    }
+    size_t n = pg->npages;
+    a->large_ndalloc++;
+    a->large_allocated -= n << os_page_shift;
+    run_free(a, c, (size_t)(pg - c->pages), n);
+    arena_maybe_decay(a);
+    mutex_unlock(&a->lock);
+}
+
+bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size)
+{
+    arena_t *a = c->arena;
+    size_t pi = (size_t)(pg - c->pages);
+    size_t old_n = pg->npages, new_n = page_ceil(new_size) >> os_page_shift;
+    bool ok = true;
+    mutex_lock(&a->lock);
+    if (new_n < old_n) {
+        run_free(a, c, pi + new_n, old_n - new_n);
+    } else if (new_n > old_n) {
+        size_t next = pi + old_n, need = new_n - old_n;
+        page_t *right = next < c->npages ? &c->pages[next] : NULL;
+        if (!right || right->kind > PAGE_FREE_DIRTY || right->npages < need) {
+            ok = false;
+        } else {
+            int kind = right->kind;
+            uint64_t ms = right->dirty_ms;
+            size_t total = right->npages;
+            bool clean = kind == PAGE_FREE_CLEAN;
+            run_remove(a, c, right);
+            if (total > need) run_insert(a, c, next + need, total - need, kind, ms);
+            for (size_t i = old_n; i < new_n; i++) {
+                page_t *p = &c->pages[pi + i];
+                p->kind = PAGE_LARGE;
+                p->bin = 0;
+                p->head = (uint32_t)i;
+            }
+            a->nactive += need;
+            (void)clean;
+        }
+    }
+    if (ok) {
+        a->large_allocated += (new_n << os_page_shift) - (old_n << os_page_shift);
+        pg->npages = (uint32_t)new_n;
+        pg->size = new_size;
+    }
+    mutex_unlock(&a->lock);
+    return ok;
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+void arenas_prefork(void)
+{
+    mutex_lock(&arenas_lock);
+    for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
+        if (!arenas[i]) continue;
+        for (unsigned c = 0; c < SC_NSMALL; c++) mutex_lock(&arenas[i]->bins[c].lock);
+    }
+    for (unsigned i = 0; i < SC_MAX_ARENAS; i++)
+        if (arenas[i]) mutex_lock(&arenas[i]->lock);
+}
+
+void arenas_postfork_parent(void)
+{
+    for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
+        if (!arenas[i]) continue;
+        mutex_unlock(&arenas[i]->lock);
+        for (unsigned c = 0; c < SC_NSMALL; c++) mutex_unlock(&arenas[i]->bins[c].lock);
+    }
+    mutex_unlock(&arenas_lock);
+}
+
+void arenas_postfork_child(void)
+{
+    for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
+        if (!arenas[i]) continue;
+        mutex_reinit(&arenas[i]->lock);
+        for (unsigned c = 0; c < SC_NSMALL; c++) mutex_reinit(&arenas[i]->bins[c].lock);
+        arenas[i]->nthreads = 0;
+    }
+    mutex_reinit(&arenas_lock);
+}
+
+/* ---- consistency check --------------------------------------------------- */
+
+#define CHECK(cond, ...) do { if (!(cond)) { fmt_stderr("scmalloc: heap check: " __VA_ARGS__); problems++; } } while (0)
+
+size_t arena_check(arena_t *a)
+{
+    size_t problems = 0;
+    for (unsigned cls = 0; cls < SC_NSMALL; cls++) mutex_lock(&a->bins[cls].lock);
+    mutex_lock(&a->lock);
+    size_t ndirty = 0, nclean = 0, nactive = 0, nchunks = 0, large = 0;
+    size_t curregs[SC_NSMALL] = {0}, curslabs[SC_NSMALL] = {0};
+    for (chunk_t *c = a->chunks; c; c = c->next) {
+        nchunks++;
+        CHECK(c->arena == a, "chunk %p: wrong arena\n", (void *)c);
+        CHECK(rtree_lookup((uintptr_t)c) == (uintptr_t)c, "chunk %p: not registered\n", (void *)c);
+        size_t nfree = 0;
+        int prev_free_kind = -1;
+        for (size_t pi = c->first_page; pi < c->npages;) {
+            page_t *pg = &c->pages[pi];
+            size_t n = pg->npages;
+            CHECK(pg->head == 0, "chunk %p page %zu: run head has head %u\n", (void *)c, pi, pg->head);
+            if (n == 0 || pi + n > c->npages) {
+                CHECK(0, "chunk %p page %zu: bad run length %zu\n", (void *)c, pi, n);
+                break;
+            }
+            if (pg->kind == PAGE_FREE_CLEAN || pg->kind == PAGE_FREE_DIRTY) {
+                page_t *tail = &c->pages[pi + n - 1];
+                CHECK(tail->kind == pg->kind && tail->npages == n && tail->head == n - 1,
+                      "chunk %p page %zu: free run tail mismatch\n", (void *)c, pi);
+                CHECK(prev_free_kind != pg->kind, "chunk %p page %zu: unmerged free runs\n", (void *)c, pi);
+                CHECK(a->runmap[pg->kind][n / 64] & (1ull << (n % 64)), "chunk %p page %zu: free run not listed\n", (void *)c, pi);
+                for (size_t i = 0; i < n; i++)
+                    CHECK(c->pages[pi + i].bin == 0 && c->pages[pi + i].kind <= PAGE_FREE_DIRTY,
+                          "chunk %p page %zu: free page with bin or kind set\n", (void *)c, pi + i);
+                if (pg->kind == PAGE_FREE_DIRTY) ndirty += n; else nclean += n;
+                nfree += n;
+                prev_free_kind = pg->kind;
+            } else if (pg->kind == PAGE_SMALL) {
+                slab_t *s = pg->slab;
+                unsigned cls = pg->bin - 1u;
+                CHECK(pg->bin >= 1 && pg->bin <= SC_NSMALL && s && s->cls == cls && s->base == chunk_page_addr(c, pi),
+                      "chunk %p page %zu: bad slab\n", (void *)c, pi);
+                if (cls >= SC_NSMALL || !s) break;
+                CHECK(n == sizeclass_info[cls].slab_pages, "chunk %p page %zu: slab length\n", (void *)c, pi);
+                for (size_t i = 0; i < n; i++)
+                    CHECK(c->pages[pi + i].kind == PAGE_SMALL && c->pages[pi + i].bin == pg->bin &&
+                          c->pages[pi + i].head == i && c->pages[pi + i].slab == s,
+                          "chunk %p page %zu: slab page map\n", (void *)c, pi + i);
+                size_t pop = 0;
+                for (unsigned w = 0; w < (sizeclass_info[cls].nregs + 63) / 64; w++)
+                    pop += (size_t)__builtin_popcountll(s->bitmap[w]);
+                CHECK(pop == s->nfree, "slab %p: nfree %u but %zu bits free\n", (void *)s->base, s->nfree, pop);
+                curregs[cls] += sizeclass_info[cls].nregs - s->nfree;
+                curslabs[cls]++;
+                nactive += n;
+                prev_free_kind = -1;
+            } else if (pg->kind == PAGE_LARGE) {
+                for (size_t i = 0; i < n; i++)
+                    CHECK(c->pages[pi + i].kind == PAGE_LARGE && c->pages[pi + i].head == i && c->pages[pi + i].bin == 0,
+                          "chunk %p page %zu: large page map\n", (void *)c, pi + i);
+                nactive += n;
+                large += n << os_page_shift;
+                prev_free_kind = -1;
+            } else {
+                CHECK(0, "chunk %p page %zu: bad kind %u\n", (void *)c, pi, pg->kind);
+                break;
+            }
+            pi += n;
+        }
+        CHECK(nfree == c->nfree, "chunk %p: nfree %u, counted %zu\n", (void *)c, c->nfree, nfree);
+    }
+    CHECK(nchunks == a->nchunks, "arena %u: nchunks\n", a->index);
+    CHECK(ndirty == a->ndirty, "arena %u: ndirty %zu, counted %zu\n", a->index, a->ndirty, ndirty);
+    CHECK(nclean == a->nclean, "arena %u: nclean %zu, counted %zu\n", a->index, a->nclean, nclean);
+    CHECK(nactive == a->nactive, "arena %u: nactive %zu, counted %zu\n", a->index, a->nactive, nactive);
+    CHECK(large == a->large_allocated, "arena %u: large bytes %zu, counted %zu\n", a->index, a->large_allocated, large);
+    size_t fifo = 0;
+    for (page_t *p = a->dirty_oldest; p; p = p->dnext) fifo += p->npages;
+    CHECK(fifo == a->ndirty, "arena %u: decay list holds %zu pages, %zu dirty\n", a->index, fifo, a->ndirty);
+    mutex_unlock(&a->lock);
+    for (unsigned cls = 0; cls < SC_NSMALL; cls++) {
+        bin_t *b = &a->bins[cls];
+        CHECK(curregs[cls] == b->curregs, "arena %u class %u: curregs %zu, counted %zu\n", a->index, cls, b->curregs, curregs[cls]);
+        CHECK(curslabs[cls] == b->curslabs, "arena %u class %u: curslabs %zu, counted %zu\n", a->index, cls, b->curslabs, curslabs[cls]);
+        for (slab_t *s = b->nonfull; s; s = s->next)
+            CHECK(s->nfree > 0 && s->listed && s != b->cur, "arena %u class %u: bad non-full list\n", a->index, cls);
+        mutex_unlock(&b->lock);
+    }
+    return problems;
+}

@@ -1,0 +1,86 @@
+/*
+ * arena: an independent allocator with its own locks, chunks and bins.
+ * Threads are spread over arenas so that they rarely contend (Evans 2006).
+ */
+#ifndef SC_ARENA_H
+#define SC_ARENA_H
+
+#include "chunk.h"
+#include "mutex.h"
+#include "slab.h"
+
+/* Per small class. Invariant: curregs == sum over the bin's slabs of
+ * (nregs - nfree); regions cached in thread caches count as allocated. */
+typedef struct bin {
+    mutex_t lock;
+    slab_t *cur;        /* slab regions are taken from first (not on the list) */
+    slab_t *nonfull;    /* other slabs with free regions */
+    size_t curregs;     /* regions handed out */
+    size_t curslabs;
+    uint64_t nmalloc;   /* regions handed to threads (fills and direct allocations) */
+    uint64_t ndalloc;   /* regions given back */
+    uint64_t nrequests; /* malloc calls served, merged from thread caches */
+    uint64_t nfills, nflushes, nslabs;
+} __attribute__((aligned(64))) bin_t;
+
+#define RUN_LISTS (SC_MAX_CHUNK_PAGES + 1)
+#define RUN_WORDS (RUN_LISTS / 64 + 1)
+
+typedef struct arena {
+    unsigned index;
+    unsigned nthreads;          /* threads bound (atomic) */
+    mutex_t lock;               /* chunks, page runs, large blocks, purging */
+    chunk_t *chunks;
+    size_t nchunks;
+    /* Free runs by length, one set per state (0 clean, 1 dirty), with a
+     * bitmap of the non-empty lists for best-fit search. */
+    page_t *runs[2][RUN_LISTS];
+    uint64_t runmap[2][RUN_WORDS];
+    page_t *dirty_oldest, *dirty_newest; /* decay FIFO */
+    size_t ndirty;              /* dirty free pages */
+    size_t nclean;              /* clean free pages inside chunks (retained) */
+    size_t nactive;             /* pages in slabs and large blocks */
+    unsigned purge_ticks;
+    /* statistics */
+    uint64_t large_nmalloc, large_ndalloc, large_nrequests;
+    size_t large_allocated;     /* bytes in large blocks (page multiples) */
+    uint64_t npurge, nmadvise, purged;
+    bin_t bins[SC_NSMALL];
+} arena_t;
+
+extern arena_t *arenas[SC_MAX_ARENAS];
+extern unsigned narenas;         /* configured count */
+extern mutex_t arenas_lock;
+
+void arenas_init(void);
+/* The arena for a new thread (round-robin or least loaded, per option);
+ * increments its thread count. NULL if it cannot be created. */
+arena_t *arena_bind(void);
+void arena_unbind(arena_t *a);
+/* Arena i, created on first use; NULL on failure. */
+arena_t *arena_get(unsigned i);
+
+/* Small regions, batched: fill takes up to n regions of class cls; flush
+ * gives back n regions of class cls (from any arenas). */
+size_t arena_bin_fill(arena_t *a, unsigned cls, void **out, size_t n);
+void arena_bin_flush(unsigned cls, void **ptrs, size_t n);
+
+/* Large blocks (page runs): size <= SC_LARGE_MAX, align a power of two
+ * with page_ceil(size) + align - page <= SC_LARGE_MAX. */
+void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero);
+void arena_dalloc_large(chunk_t *c, page_t *pg, void *p);
+/* Resizes a large block in place; false if it cannot. */
+bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size);
+
+/* Purges dirty pages older than the decay time (all of them if all). */
+void arena_purge(arena_t *a, bool all);
+size_t arena_purge_all(void);
+
+/* Checks the arena's invariants; returns the number of problems. */
+size_t arena_check(arena_t *a);
+
+void arenas_prefork(void);
+void arenas_postfork_parent(void);
+void arenas_postfork_child(void);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * base: bump allocation from 2 MiB blocks, with one free list per 64-byte
+ * size step for reuse. Requests above BASE_LIST_MAX get their own mapping.
+ * Everything is under base_lock, taken last in the lock order.
+ */
+#include "base.h"
+#include "os.h"
+
+#include <string.h>
+
+#define BASE_BLOCK ((size_t)2 << 20)
+#define BASE_QUANTUM 64
+#define BASE_LIST_MAX ((size_t)256 << 10)
+
+typedef struct base_free_node { struct base_free_node *next; } base_free_node_t;
+
+mutex_t base_lock;
+static char *bump, *bump_end;
+static size_t mapped;
+static base_free_node_t *free_lists[BASE_LIST_MAX / BASE_QUANTUM + 1];
+
+void base_init(void) { mutex_init(&base_lock); }
+
+void *base_alloc(size_t size)
+{
+    size = (size + BASE_QUANTUM - 1) & ~(size_t)(BASE_QUANTUM - 1);
+    if (size > BASE_LIST_MAX) {
+        size_t n = page_ceil(size);
+        void *p = os_map_aligned(n, os_page);
+        if (p) __atomic_fetch_add(&mapped, n, __ATOMIC_RELAXED);
+        return p;
+    }
+    mutex_lock(&base_lock);
+    base_free_node_t **list = &free_lists[size / BASE_QUANTUM];
+    void *p = *list;
+    if (p) {
+        *list = ((base_free_node_t *)p)->next;
+        mutex_unlock(&base_lock);
+        memset(p, 0, size);
+        return p;
+    }
+    if ((size_t)(bump_end - bump) < size) {
+        char *block = os_map_aligned(BASE_BLOCK, os_page);
+        if (!block) { mutex_unlock(&base_lock); return NULL; }
+        mapped += BASE_BLOCK;
+        bump = block;
+        bump_end = block + BASE_BLOCK;
+    }
+    p = bump;
+    bump += size;
+    mutex_unlock(&base_lock);
+    return p; /* fresh pages are zero */
+}
+
+void base_free(void *p, size_t size)
+{
+    if (!p) return;
+    size = (size + BASE_QUANTUM - 1) & ~(size_t)(BASE_QUANTUM - 1);
+    if (size > BASE_LIST_MAX) {
+        size_t n = page_ceil(size);
+        os_unmap(p, n);
+        __atomic_fetch_sub(&mapped, n, __ATOMIC_RELAXED);
+        return;
+    }
+    mutex_lock(&base_lock);
+    base_free_node_t *node = p;
+    node->next = free_lists[size / BASE_QUANTUM];
+    free_lists[size / BASE_QUANTUM] = node;
+    mutex_unlock(&base_lock);
+}
+
+size_t base_mapped(void) { return __atomic_load_n(&mapped, __ATOMIC_RELAXED); }

@@ -1,0 +1,86 @@
+/*
+ * chunk: 4 MiB of address space, aligned to its size, owned by one arena.
+ * Its first pages hold this header, whose page map says for every page what
+ * it is. With the rtree (rtree.h) this gives pointer -> metadata in O(1)
+ * without a lock: slot -> chunk, (ptr - chunk) >> page_shift -> page_t.
+ *
+ * Page map invariants (for pages first_page .. npages-1):
+ *   - the pages are tiled by runs: free runs, slabs and large blocks;
+ *   - every page of a slab has kind PAGE_SMALL, bin = class + 1, head =
+ *     its distance from the slab's first page, and the slab's descriptor;
+ *   - every page of a large block has kind PAGE_LARGE, bin 0, head as above;
+ *     the first has npages;
+ *   - every page of a free run has a free kind and bin 0; the first and the
+ *     last page carry the run's kind, npages, and head (0 and npages - 1);
+ *   - two adjacent free runs never have the same kind (they are merged).
+ * bin is 0 for everything that is not a small region, and a fresh (zero)
+ * page map reads as one clean free run: bin 0, kind PAGE_FREE_CLEAN.
+ */
+#ifndef SC_CHUNK_H
+#define SC_CHUNK_H
+
+#include "os.h"
+#include "rtree.h"
+
+enum page_kind {
+    PAGE_FREE_CLEAN = 0, /* free, not backed by memory (reads as zero) */
+    PAGE_FREE_DIRTY = 1, /* free, still backed: reused first, purged after the decay */
+    PAGE_HEADER = 2,
+    PAGE_SMALL = 3,
+    PAGE_LARGE = 4,
+};
+
+struct slab;
+struct arena;
+
+typedef struct page {
+    uint8_t bin;         /* small: size class + 1; else 0. Read by free's fast path */
+    uint8_t kind;        /* enum page_kind */
+    uint16_t reserved;
+    uint32_t head;       /* distance from the run's first page */
+    uint32_t npages;     /* run length, at the first (and for free runs the last) page */
+    uint32_t reserved2;
+    union {
+        struct slab *slab;   /* PAGE_SMALL */
+        uint64_t dirty_ms;   /* PAGE_FREE_DIRTY run head: when it became dirty */
+        size_t size;         /* PAGE_LARGE run head: the requested size */
+    };
+    struct page *next, *prev;   /* free run head: arena list of runs of this length and kind */
+    struct page *dnext, *dprev; /* dirty run head: the arena's decay FIFO, oldest first */
+} page_t;
+
+static_assert(sizeof(page_t) <= 64, "page map entries stay small: 1.4% of a chunk");
+
+typedef struct chunk {
+    struct arena *arena;
+    struct chunk *next, *prev;  /* the arena's chunks */
+    uint32_t npages;            /* pages in the chunk */
+    uint32_t first_page;        /* pages taken by this header */
+    uint32_t nfree;             /* free pages (clean or dirty) */
+    uint32_t reserved;
+    uint64_t pad[3];
+    page_t pages[];
+} chunk_t;
+
+static_assert(sizeof(chunk_t) % 64 == 0, "page map aligned");
+
+SC_INLINE chunk_t *chunk_of(const void *p) { return (chunk_t *)((uintptr_t)p & ~SC_CHUNK_MASK); }
+SC_INLINE size_t chunk_page_index(const chunk_t *c, const void *p)
+{
+    return ((uintptr_t)p - (uintptr_t)c) >> os_page_shift;
+}
+SC_INLINE char *chunk_page_addr(const chunk_t *c, size_t pi)
+{
+    return (char *)c + (pi << os_page_shift);
+}
+SC_INLINE page_t *chunk_run_head(chunk_t *c, page_t *pg) { return pg - pg->head; }
+
+/* Maps and registers a new chunk for arena; its pages form one clean free
+ * run that the caller inserts. NULL on failure. */
+chunk_t *chunk_alloc(struct arena *arena);
+/* Unregisters and unmaps a chunk whose pages are all free. */
+void chunk_release(chunk_t *c);
+/* Pages available for runs in one chunk (same for every chunk). */
+size_t chunk_usable_pages(void);
+
+#endif

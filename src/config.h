@@ -1,0 +1,67 @@
+/*
+ * Compile-time limits and defaults. Everything that depends on the page
+ * size is computed at start-up (os_page_size()); the limits here only size
+ * static tables, and are checked with static_assert below.
+ */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Debug level: 0 none, 1 cheap asserts, 2 + expensive asserts, 3 + heap
+ * walks on slow paths. Set with make DEBUG=n. */
+#ifndef SC_DEBUG
+#define SC_DEBUG 0
+#endif
+static const int config_debug = SC_DEBUG;
+/* Statistics counters on the slow paths and per-thread byte counters. */
+static const bool config_stats = true;
+
+/* Chunks: 4 MiB, aligned to their size. */
+#define SC_CHUNK_SHIFT 22
+#define SC_CHUNK_SIZE ((size_t)1 << SC_CHUNK_SHIFT)
+#define SC_CHUNK_MASK (SC_CHUNK_SIZE - 1)
+
+/* Page sizes we can run with (4 KiB .. 64 KiB). */
+#define SC_MIN_PAGE_SHIFT 12
+#define SC_MAX_PAGE_SHIFT 16
+#define SC_MAX_CHUNK_PAGES (SC_CHUNK_SIZE >> SC_MIN_PAGE_SHIFT)
+
+/* User virtual addresses are below 2^48 on x86-64 and arm64 (4-level). */
+#define SC_VA_BITS 48
+
+/* Size classes: small up to 16 KiB (slabs), large up to 2 MiB (page runs
+ * inside a chunk), huge above (own mappings). */
+#define SC_SMALL_MAX ((size_t)16384)
+#define SC_LARGE_MAX ((size_t)2 << 20)
+#define SC_NSMALL 37     /* classes 8 .. 16384 */
+#define SC_NCLASSES 65   /* classes 8 .. 2 MiB */
+/* Sizes up to this are mapped to a class by one table load. */
+#define SC_LOOKUP_MAX ((size_t)4096)
+
+#define SC_MAX_ARENAS 256
+#define SC_ARENAS_PER_CPU 4
+
+/* Thread cache: entries per small class (scaled down for big classes). */
+#define SC_TCACHE_MAX_ENTRIES 200
+#define SC_TCACHE_MIN_ENTRIES 8
+#define SC_TCACHE_BYTES_PER_BIN ((size_t)64 << 10)
+/* Slow-path events between two incremental GC passes of a thread cache. */
+#define SC_TCACHE_GC_INTERVAL 64
+
+/* Default decay time for dirty pages. */
+#define SC_DIRTY_DECAY_MS_DEFAULT 10000 /* options_table.h repeats it */
+
+/* Largest alignment we promise (and test). Larger ones still work when the
+ * address space allows; this only bounds the tests. */
+#define SC_MAX_TESTED_ALIGN ((size_t)64 << 20)
+
+static_assert(SC_LARGE_MAX * 2 <= SC_CHUNK_SIZE, "a large run must fit in a chunk beside its header");
+static_assert(SC_SMALL_MAX < SC_LARGE_MAX, "small below large");
+static_assert(SC_NSMALL <= 255, "class + 1 must fit the page map byte");
+static_assert((SC_MAX_CHUNK_PAGES & 63) == 0, "page bitmaps are whole words");
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Assertions and fatal errors. The failure path never allocates: messages
+ * are formatted into a stack buffer and written with write(2).
+ */
+#ifndef SC_DEBUG_H
+#define SC_DEBUG_H
+
+#include "config.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define SC_INLINE static inline __attribute__((always_inline))
+#define SC_NOINLINE __attribute__((noinline))
+#define SC_EXPORT __attribute__((visibility("default")))
+
+/* Formats like a tiny printf (%s %d %u %zu %lu %llu %p %x %zx, and - and
+ * width) into buf; never allocates. Returns the length written. */
+size_t fmt_vformat(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
+size_t fmt_format(char *buf, size_t size, const char *fmt, ...);
+/* Writes a formatted line to stderr with write(2). */
+void fmt_stderr(const char *fmt, ...);
+
+/* Reports client misuse ("double free", "invalid pointer") naming the
+ * pointer, then aborts. Always on. */
+__attribute__((noreturn, cold)) void sc_misuse(const char *what, const void *ptr);
+/* Internal invariant broken: message then abort. */
+__attribute__((noreturn, cold)) void sc_panic(const char *file, int line, const char *expr);
+
+#define sc_assert(e) do { \
+        if (config_debug >= 1 && unlikely(!(e))) sc_panic(__FILE__, __LINE__, #e); \
+    } while (0)
+#define sc_assert_expensive(e) do { \
+        if (config_debug >= 2 && unlikely(!(e))) sc_panic(__FILE__, __LINE__, #e); \
+    } while (0)
+/* Checks that stay in release builds (internal consistency that, when
+ * broken, would otherwise corrupt memory silently). */
+#define sc_check(e) do { \
+        if (unlikely(!(e))) sc_panic(__FILE__, __LINE__, #e); \
+    } while (0)
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * huge: blocks above SC_LARGE_MAX (or with alignments that do not fit a
+ * chunk) get a mapping of their own, chunk-aligned and registered in the
+ * rtree, so free() finds them in O(1) and tells them from foreign pointers.
+ */
+#ifndef SC_HUGE_H
+#define SC_HUGE_H
+
+#include "mutex.h"
+
+typedef struct huge {
+    void *addr;
+    size_t size;      /* requested size */
+    size_t mapped;    /* bytes mapped: a page multiple >= size */
+    struct huge *next, *prev;
+} huge_t;
+
+extern mutex_t huge_lock;
+
+void huge_init(void);
+void *huge_alloc(size_t size, size_t align);
+/* h from the rtree slot of p; aborts on a pointer that is not a huge block's
+ * start. */
+void huge_free(huge_t *h, void *p);
+/* Resizes in place or by moving pages (mremap), never copying; returns the
+ * new address or NULL (the block is unchanged). new_size > SC_LARGE_MAX. */
+void *huge_realloc(huge_t *h, void *p, size_t new_size);
+
+typedef struct huge_stats { size_t count, allocated, mapped; uint64_t nmalloc, ndalloc; } huge_stats_t;
+void huge_stats_get(huge_stats_t *out);
+size_t huge_check(void);
+
+void huge_prefork(void);
+void huge_postfork_parent(void);
+void huge_postfork_child(void);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * init: the first allocation of any thread (or the library constructor,
+ * whichever comes first) runs malloc_init_slow under a static lock. It uses
+ * only system calls, getenv and static storage; what may allocate
+ * (pthread_atfork) is done after the allocator is marked ready, so that the
+ * nested malloc finds it ready.
+ *
+ * fork(): the prepare handler takes every allocator lock in the lock order
+ * (mutex.h); the parent releases them; the child re-creates them, since
+ * only the forking thread lives on.
+ */
+#include "init.h"
+#include "arena.h"
+#include "base.h"
+#include "huge.h"
+#include "options.h"
+#include "sizeclass.h"
+#include "tcache.h"
+#include "../include/scmalloc.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+int malloc_initialized;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void malloc_prefork(void)
+{
+    tcache_prefork();
+    arenas_prefork();
+    huge_prefork();
+    mutex_lock(&base_lock);
+}
+
+static void malloc_postfork_parent(void)
+{
+    mutex_unlock(&base_lock);
+    huge_postfork_parent();
+    arenas_postfork_parent();
+    tcache_postfork_parent();
+}
+
+static void malloc_postfork_child(void)
+{
+    mutex_reinit(&base_lock);
+    huge_postfork_child();
+    arenas_postfork_child();
+    tcache_postfork_child();
+}
+
+bool malloc_init_slow(void)
+{
+    pthread_mutex_lock(&init_lock);
+    if (malloc_initialized) {
+        pthread_mutex_unlock(&init_lock);
+        return true;
+    }
+    os_init();
+    options_parse(getenv("SCMALLOC_CONF"));
+    base_init();
+    sizeclass_init();
+    arenas_init();
+    huge_init();
+    tcache_init();
+    __atomic_store_n(&malloc_initialized, 1, __ATOMIC_RELEASE);
+    pthread_atfork(malloc_prefork, malloc_postfork_parent, malloc_postfork_child);
+    pthread_mutex_unlock(&init_lock);
+    return true;
+}
+
+__attribute__((constructor)) static void malloc_constructor(void) { malloc_init(); }
+
+__attribute__((destructor)) static void malloc_destructor(void)
+{
+    if (malloc_initialized && opt.stats_print) sc_stats_print(NULL, NULL, NULL);
+}

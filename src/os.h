@@ -1,0 +1,36 @@
+/*
+ * The os layer: the only place that asks the kernel for memory. Failures
+ * come back as NULL / false with errno set by the kernel; nothing aborts.
+ */
+#ifndef SC_OS_H
+#define SC_OS_H
+
+#include "debug.h"
+
+/* Read once at start-up (os_init), constant afterwards. */
+extern size_t os_page;        /* the OS page size */
+extern unsigned os_page_shift;
+extern unsigned os_ncpus;
+
+void os_init(void);
+/* Reserve size bytes (a page multiple) aligned to align (a power of two,
+ * >= page), readable and writable, zero-filled. NULL on failure. */
+void *os_map_aligned(size_t size, size_t align);
+void os_unmap(void *addr, size_t size);
+/* Give pages back; they read as zero afterwards (MADV_DONTNEED). */
+bool os_purge(void *addr, size_t size);
+/* Grow a mapping in place; false if the next pages are taken. */
+bool os_grow_in_place(void *addr, size_t old_size, size_t new_size);
+/* Shrink a mapping in place. */
+bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size);
+/* Move the pages of [old, old+old_size) to new_addr (an existing mapping
+ * of new_size bytes, replaced), without copying. */
+bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size);
+/* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
+uint64_t os_now_ms(void);
+/* Resident set size of the process in bytes (reads /proc/self/statm). */
+size_t os_rss(void);
+
+SC_INLINE size_t page_ceil(size_t n) { return (n + os_page - 1) & ~(os_page - 1); }
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * rtree: leaves are created on first use with a compare-and-swap, never
+ * freed, and come from base (metadata memory).
+ */
+#include "rtree.h"
+#include "base.h"
+
+/* Statically initialised, so that free() works before the first malloc. */
+static rtree_leaf_t rtree_zero_leaf;
+rtree_leaf_t *rtree_root[1u << RTREE_ROOT_BITS] = {
+    [0 ... (1u << RTREE_ROOT_BITS) - 1] = &rtree_zero_leaf
+};
+
+static rtree_leaf_t *rtree_leaf_get(size_t i)
+{
+    rtree_leaf_t *leaf = __atomic_load_n(&rtree_root[i], __ATOMIC_ACQUIRE);
+    if (leaf != &rtree_zero_leaf) return leaf;
+    rtree_leaf_t *fresh = base_alloc(sizeof(rtree_leaf_t));
+    if (!fresh) return NULL;
+    rtree_leaf_t *expected = &rtree_zero_leaf;
+    if (__atomic_compare_exchange_n(&rtree_root[i], &expected, fresh, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    base_free(fresh, sizeof(rtree_leaf_t));
+    return expected;
+}
+
+bool rtree_set_range(uintptr_t addr, size_t size, uintptr_t value)
+{
+    sc_assert((addr & SC_CHUNK_MASK) == 0);
+    for (uintptr_t a = addr; a < addr + size; a += SC_CHUNK_SIZE) {
+        sc_check(a >> SC_VA_BITS == 0);
+        rtree_leaf_t *leaf = rtree_leaf_get(a >> (SC_CHUNK_SHIFT + RTREE_LEAF_BITS));
+        if (!leaf) return false;
+        __atomic_store_n(&leaf->slot[(a >> SC_CHUNK_SHIFT) & ((1u << RTREE_LEAF_BITS) - 1)],
+                         value, __ATOMIC_RELEASE);
+    }
+    return true;
+}

@@ -1,0 +1,49 @@
+/*
+ * rtree: pointer -> owner in O(1) without a lock.
+ *
+ * A two-level radix tree over the chunk number (address >> SC_CHUNK_SHIFT)
+ * of the 48-bit address space. A slot holds:
+ *   - a chunk_t pointer (low bits 00) for an arena chunk: the chunk header
+ *     is at the start of the chunk and its page map says the rest;
+ *   - a huge_t pointer | RTREE_HUGE for every chunk-sized slot covered by a
+ *     huge mapping (huge mappings are chunk-aligned, so no slot is shared);
+ *   - RTREE_FREED_HUGE at the first slot of a huge block that was freed, so
+ *     that a second free of it is reported as a double free;
+ *   - 0: not ours.
+ * Why a radix tree rather than masking the pointer alone: free() must tell
+ * our pointers from foreign ones (stack, another allocator, a stale huge
+ * block) before it reads any header, and huge blocks with large alignments
+ * have no header in front of them. Unused root slots point at one shared
+ * zero leaf, so a lookup is two dependent loads and no branch on NULL.
+ */
+#ifndef SC_RTREE_H
+#define SC_RTREE_H
+
+#include "debug.h"
+
+#define RTREE_LEAF_BITS 13
+#define RTREE_ROOT_BITS (SC_VA_BITS - SC_CHUNK_SHIFT - RTREE_LEAF_BITS)
+#define RTREE_HUGE ((uintptr_t)1)
+#define RTREE_FREED_HUGE ((uintptr_t)2)
+#define RTREE_TAG_MASK ((uintptr_t)3)
+
+static_assert(RTREE_ROOT_BITS > 0 && RTREE_ROOT_BITS <= 16, "radix tree shape");
+
+typedef struct rtree_leaf { uintptr_t slot[1u << RTREE_LEAF_BITS]; } rtree_leaf_t;
+
+extern rtree_leaf_t *rtree_root[1u << RTREE_ROOT_BITS];
+
+/* The slot for address a, or 0. */
+SC_INLINE uintptr_t rtree_lookup(uintptr_t a)
+{
+    if (unlikely(a >> SC_VA_BITS)) return 0;
+    rtree_leaf_t *leaf = rtree_root[a >> (SC_CHUNK_SHIFT + RTREE_LEAF_BITS)];
+    return __atomic_load_n(&leaf->slot[(a >> SC_CHUNK_SHIFT) & ((1u << RTREE_LEAF_BITS) - 1)],
+                           __ATOMIC_ACQUIRE);
+}
+
+/* Sets the slots of [addr, addr + size) (chunk-aligned) to value.
+ * False when a leaf could not be allocated. */
+bool rtree_set_range(uintptr_t addr, size_t size, uintptr_t value);
+
+#endif

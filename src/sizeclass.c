@@ -1,0 +1,58 @@
+/*
+ * Size classes.
+ *
+ * Requests are rounded up to a class so that regions of one slab are
+ * interchangeable. The spacing is 8, 16, then 16-byte steps up to 128, then
+ * four classes per doubling: for a size in (2^k, 2^(k+1)] the classes are
+ * 2^k + i * 2^(k-2), i = 1..4. Rounding up therefore wastes less than 25%
+ * of a request (the worst case is just above a class: 2^k + 1 -> 2^k +
+ * 2^(k-2)) and less than 12.5% on average over a class's span. All classes
+ * from 16 up are multiples of 16, so malloc's 16-byte alignment holds for
+ * every request of 16 bytes or more; the 8-byte class serves requests that
+ * cannot hold a 16-byte-aligned object anyway.
+ *
+ * Class index: sizes up to 128 use (size + 15) / 16; above, with
+ * x = size - 1 and lg = floor(log2(x)), the index is
+ * 9 + 4 * (lg - 7) + the two bits of x below its top bit.
+ * Sizes up to SC_LOOKUP_MAX are looked up in a byte table instead (one load).
+ *
+ * Small classes (up to 16 KiB) live in slabs. A slab has the fewest pages
+ * that hold at least four regions (or one page) and leave at most 1/16 of
+ * the slab unused; the geometry depends on the page size, so it is computed
+ * at start-up.
+ */
+#include "sizeclass.h"
+#include "os.h"
+
+sizeclass_info_t sizeclass_info[SC_NCLASSES];
+uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+
+static size_t class_size_compute(unsigned cls)
+{
+    if (cls == 0) return 8;
+    if (cls <= 8) return (size_t)cls * 16;
+    unsigned group = (cls - 9) / 4, step = (cls - 9) % 4;
+    size_t base = (size_t)128 << group;
+    return base + (size_t)(step + 1) * (base >> 2);
+}
+
+void sizeclass_init(void)
+{
+    for (unsigned c = 0; c < SC_NCLASSES; c++) {
+        sizeclass_info_t *ci = &sizeclass_info[c];
+        size_t size = class_size_compute(c);
+        ci->size = (uint32_t)size;
+        ci->recip = (uint32_t)(((1ull << 32) + size - 1) / size);
+        if (c < SC_NSMALL) {
+            size_t min_bytes = size * 4 > os_page ? size * 4 : os_page;
+            size_t pages = (min_bytes + os_page - 1) / os_page;
+            while ((pages * os_page) % size > (pages * os_page) / 16) pages++;
+            ci->slab_pages = (uint32_t)pages;
+            ci->nregs = (uint32_t)(pages * os_page / size);
+        }
+    }
+    sc_check(sizeclass_info[SC_NSMALL - 1].size == SC_SMALL_MAX);
+    sc_check(sizeclass_info[SC_NCLASSES - 1].size == SC_LARGE_MAX);
+    for (size_t i = 0; i <= SC_LOOKUP_MAX >> 3; i++)
+        sizeclass_lookup[i] = (uint8_t)sizeclass_compute(i << 3);
+}

@@ -1,0 +1,51 @@
+/*
+ * Size classes: size <-> class in O(1). See sizeclass.c for the spacing.
+ */
+#ifndef SC_SIZECLASS_H
+#define SC_SIZECLASS_H
+
+#include "debug.h"
+
+typedef struct sizeclass_info {
+    uint32_t size;       /* region size in bytes */
+    uint32_t recip;      /* ceil(2^32 / size): offset -> index by multiply */
+    uint32_t nregs;      /* small: regions per slab */
+    uint32_t slab_pages; /* small: pages per slab */
+} sizeclass_info_t;
+
+extern sizeclass_info_t sizeclass_info[SC_NCLASSES];
+extern uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+
+/* Builds the tables; needs os_page (slab geometry depends on it). */
+void sizeclass_init(void);
+
+/* The class of a size in 1 .. SC_LARGE_MAX (0 counts as 1). */
+SC_INLINE unsigned sizeclass_of(size_t size)
+{
+    if (likely(size <= SC_LOOKUP_MAX)) return sizeclass_lookup[(size + 7) >> 3];
+    size_t x = size - 1;
+    unsigned lg = 63u - (unsigned)__builtin_clzl(x);
+    return 9 + (lg - 7) * 4 + (unsigned)((x >> (lg - 2)) & 3);
+}
+
+/* Arithmetic version of sizeclass_of for any size in 0 .. SC_LARGE_MAX; the
+ * table is built from it. */
+SC_INLINE unsigned sizeclass_compute(size_t size)
+{
+    if (size <= 8) return 0;
+    if (size <= 128) return (unsigned)((size + 15) >> 4);
+    size_t x = size - 1;
+    unsigned lg = 63u - (unsigned)__builtin_clzl(x);
+    return 9 + (lg - 7) * 4 + (unsigned)((x >> (lg - 2)) & 3);
+}
+
+SC_INLINE size_t sizeclass_size(unsigned cls) { return sizeclass_info[cls].size; }
+
+/* Region index of a byte offset in a slab, by multiplication. Exact for
+ * multiples of the size; callers check index * size == offset. */
+SC_INLINE uint32_t sizeclass_index(unsigned cls, uint32_t offset)
+{
+    return (uint32_t)(((uint64_t)offset * sizeclass_info[cls].recip) >> 32);
+}
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * slab: a run of pages cut into regions of one small class. Bookkeeping is
+ * out of band (a bitmap in the descriptor, from base memory), so user
+ * overflows cannot corrupt it and a double free is seen as a bit that is
+ * already set.
+ *
+ * Invariant: nfree == popcount(bitmap) and 0 <= nfree <= nregs.
+ */
+#ifndef SC_SLAB_H
+#define SC_SLAB_H
+
+#include "sizeclass.h"
+
+typedef struct slab {
+    struct slab *next, *prev; /* the bin's list of non-full slabs */
+    char *base;               /* first region */
+    uint32_t nfree;           /* free regions */
+    uint16_t cls;
+    uint8_t listed;           /* on the bin's non-full list */
+    uint8_t reserved;
+    uint64_t bitmap[];        /* bit set: region free */
+} slab_t;
+
+SC_INLINE size_t slab_desc_size(unsigned cls)
+{
+    return sizeof(slab_t) + ((sizeclass_info[cls].nregs + 63) / 64) * sizeof(uint64_t);
+}
+
+/* A descriptor for a fresh slab at base with every region free. */
+slab_t *slab_create(unsigned cls, char *base);
+void slab_destroy(slab_t *s);
+/* Takes up to n free regions, lowest address first; returns how many. */
+size_t slab_take(slab_t *s, void **out, size_t n);
+/* Marks p free again. Aborts with a message if p is not the start of a
+ * region of this slab or is already free. */
+void slab_put(slab_t *s, void *p);
+/* Region index of p, or -1 if p is not the start of a region. */
+long slab_region_index(const slab_t *s, const void *p);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * tcache: creation on a thread's first malloc or free, refill and flush in
+ * batches under one bin lock, incremental GC of unused entries, and the
+ * flush at thread exit (a pthread key destructor).
+ *
+ * The thread pointer uses the initial-exec TLS model: one 8-byte slot, which
+ * glibc's static TLS surplus serves even when the library is dlopen()ed.
+ */
+#include "tcache.h"
+#include "base.h"
+#include "init.h"
+#include "options.h"
+
+#include <pthread.h>
+#include <string.h>
+
+tcache_t tcache_empty;
+/* Threads whose cache was destroyed at exit, but that still allocate (later
+ * TLS destructors): no caching, arena 0. */
+static tcache_t tcache_exiting;
+__thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec"))) = &tcache_empty;
+
+static pthread_key_t tcache_key;
+static mutex_t tcache_list_lock;
+static tcache_t *tcache_list, *tcache_recycled;
+static uint16_t bin_caps[SC_NSMALL];
+static size_t tcache_bytes;
+uint64_t tcache_exited_allocated, tcache_exited_deallocated;
+
+static void tcache_thread_exit(void *arg);
+
+void tcache_init(void)
+{
+    mutex_init(&tcache_list_lock);
+    size_t slots = 0;
+    bool on = opt.tcache && !opt.junk;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        size_t cap = SC_TCACHE_BYTES_PER_BIN / sizeclass_size(c);
+        if (cap > SC_TCACHE_MAX_ENTRIES) cap = SC_TCACHE_MAX_ENTRIES;
+        if (cap < SC_TCACHE_MIN_ENTRIES) cap = SC_TCACHE_MIN_ENTRIES;
+        if (opt.tcache_max >= 0 && cap > (size_t)opt.tcache_max) cap = (size_t)opt.tcache_max;
+        bin_caps[c] = on ? (uint16_t)cap : 0;
+        slots += bin_caps[c];
+    }
+    tcache_bytes = sizeof(tcache_t) + slots * sizeof(void *);
+    pthread_key_create(&tcache_key, tcache_thread_exit);
+}
+
+static tcache_t *tcache_create(void)
+{
+    tcache_t *tc = NULL;
+    mutex_lock(&tcache_list_lock);
+    if (tcache_recycled) {
+        tc = tcache_recycled;
+        tcache_recycled = tc->next;
+    }
+    mutex_unlock(&tcache_list_lock);
+    if (!tc) tc = base_alloc(tcache_bytes);
+    if (!tc) return NULL;
+    memset(tc, 0, sizeof(*tc));
+    void **slot = (void **)(tc + 1);
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        tcache_bin_t *b = &tc->bins[c];
+        b->stack = slot;
+        b->cap = bin_caps[c];
+        b->fill = (uint16_t)((b->cap + 1) / 2);
+        slot += b->cap;
+    }
+    tc->bytes = tcache_bytes;
+    tc->arena = arena_bind();
+    mutex_lock(&tcache_list_lock);
+    tc->next = tcache_list;
+    if (tcache_list) tcache_list->prev = tc;
+    tcache_list = tc;
+    mutex_unlock(&tcache_list_lock);
+    return tc;
+}
+
+tcache_t *tcache_get(void)
+{
+    tcache_t *tc = tls_tcache;
+    if (likely(tc != &tcache_empty)) return tc;
+    if (!malloc_init()) return NULL;
+    tc = tcache_create();
+    if (!tc) return NULL;
+    tls_tcache = tc;
+    /* May allocate (keys past the first 32): tls_tcache is already set. */
+    pthread_setspecific(tcache_key, tc);
+    return tc;
+}
+
+arena_t *tcache_arena(void)
+{
+    tcache_t *tc = tcache_get();
+    if (tc && tc->arena) return tc->arena;
+    return arena_get(0);
+}
+
+static void bin_merge_requests(tcache_t *tc, unsigned cls)
+{
+    tcache_bin_t *b = &tc->bins[cls];
+    if (b->nrequests && tc->arena) {
+        __atomic_fetch_add(&tc->arena->bins[cls].nrequests, b->nrequests, __ATOMIC_RELAXED);
+        b->nrequests = 0;
+    }
+}
+
+/* Gives back the oldest n entries of bin cls (the bottom of the stack). */
+static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
+{
+    tcache_bin_t *b = &tc->bins[cls];
+    if (n > b->count) n = b->count;
+    if (!n) return;
+    arena_bin_flush(cls, b->stack, n);
+    memmove(b->stack, b->stack + n, (size_t)(b->count - n) * sizeof(void *));
+    b->count = (uint16_t)(b->count - n);
+    bin_merge_requests(tc, cls);
+}
+
+/* Every SC_TCACHE_GC_INTERVAL slow-path events: entries below a bin's low
+ * water mark went unused since the last pass; give back 3/4 of them, so a
+ * thread that stopped using a class does not hold its memory. */
+static void tcache_gc(tcache_t *tc)
+{
+    if (++tc->gc_ticks < SC_TCACHE_GC_INTERVAL) return;
+    tc->gc_ticks = 0;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        tcache_bin_t *b = &tc->bins[c];
+        unsigned unused = b->low_water;
+        if (unused) bin_flush_bottom(tc, c, unused - unused / 4);
+        b->low_water = b->count;
+    }
+}
+
+void *tcache_alloc_slow(unsigned cls)
+{
+    tcache_t *tc = tcache_get();
+    arena_t *a = tc && tc->arena ? tc->arena : arena_get(0);
+    if (!a) return NULL;
+    void *p;
+    if (!tc || tc->bins[cls].cap == 0) {
+        if (!arena_bin_fill(a, cls, &p, 1)) return NULL;
+        if (tc && tc != &tcache_exiting) tc->allocated += sizeclass_size(cls);
+        __atomic_fetch_add(&a->bins[cls].nrequests, 1, __ATOMIC_RELAXED);
+        return p;
+    }
+    tcache_bin_t *b = &tc->bins[cls];
+    if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
+    b->count = (uint16_t)arena_bin_fill(a, cls, b->stack, b->fill);
+    bin_merge_requests(tc, cls);
+    tcache_gc(tc);
+    p = tcache_pop(tc, cls);
+    b->low_water = b->count;
+    return p;
+}
+
+void tcache_free_slow(void *p, unsigned cls)
+{
+    tcache_t *tc = tcache_get();
+    if (!tc || tc->bins[cls].cap == 0) {
+        if (tc && tc != &tcache_exiting) tc->deallocated += sizeclass_size(cls);
+        arena_bin_flush(cls, &p, 1);
+        return;
+    }
+    if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
+    tcache_bin_t *b = &tc->bins[cls];
+    bin_flush_bottom(tc, cls, b->cap - b->cap / 2);
+    if (b->low_water > b->count) b->low_water = b->count;
+    tcache_gc(tc);
+    tcache_push(tc, cls, p);
+}
+
+void tcache_count_bytes(size_t allocated, size_t deallocated)
+{
+    tcache_t *tc = tcache_get();
+    if (!tc || tc == &tcache_exiting) return;
+    tc->allocated += allocated;
+    tc->deallocated += deallocated;
+}
+
+void tcache_flush(tcache_t *tc)
+{
+    if (!tc || tc == &tcache_empty || tc == &tcache_exiting) return;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        bin_flush_bottom(tc, c, tc->bins[c].count);
+        bin_merge_requests(tc, c);
+        tc->bins[c].low_water = 0;
+    }
+}
+
+void tcache_stats_merge(void)
+{
+    tcache_t *tc = tls_tcache;
+    if (tc == &tcache_empty || tc == &tcache_exiting) return;
+    for (unsigned c = 0; c < SC_NSMALL; c++) bin_merge_requests(tc, c);
+}
+
+static void tcache_thread_exit(void *arg)
+{
+    tcache_t *tc = arg;
+    tcache_flush(tc);
+    tls_tcache = &tcache_exiting;
+    arena_unbind(tc->arena);
+    mutex_lock(&tcache_list_lock);
+    tcache_exited_allocated += tc->allocated;
+    tcache_exited_deallocated += tc->deallocated;
+    if (tc->prev) tc->prev->next = tc->next;
+    else tcache_list = tc->next;
+    if (tc->next) tc->next->prev = tc->prev;
+    tc->next = tcache_recycled;
+    tcache_recycled = tc;
+    mutex_unlock(&tcache_list_lock);
+}
+
+void tcache_prefork(void) { mutex_lock(&tcache_list_lock); }
+void tcache_postfork_parent(void) { mutex_unlock(&tcache_list_lock); }
+
+void tcache_postfork_child(void)
+{
+    mutex_reinit(&tcache_list_lock);
+    /* Only the forking thread lives on; the other caches' regions are lost
+     * to the child (as in every allocator: their owners are gone). */
+    tcache_t *self = tls_tcache;
+    tcache_list = NULL;
+    if (self != &tcache_empty && self != &tcache_exiting) {
+        self->next = self->prev = NULL;
+        tcache_list = self;
+        if (self->arena) self->arena->nthreads = 1;
+    }
+}

@@ -1,0 +1,92 @@
+/*
+ * tcache: a thread's private cache of free small regions, one bounded
+ * stack per class. The fast paths below take no lock, do no atomic
+ * read-modify-write and make no system call.
+ *
+ * A thread that has not allocated yet points at tcache_empty, whose stacks
+ * have count 0 and cap 0: its first malloc misses, its first free finds the
+ * stack full, and that one slow path creates the real cache. So the fast
+ * path has no "initialised?" test. With the option tcache:false every cap
+ * is 0 and all requests go to the arena, through the same code.
+ *
+ * Invariant per bin: 0 <= count <= cap; low_water <= count is the fewest
+ * entries seen since the last GC pass (entries below it went unused).
+ */
+#ifndef SC_TCACHE_H
+#define SC_TCACHE_H
+
+#include "arena.h"
+
+typedef struct tcache_bin {
+    void **stack;        /* entries [0, count) are free regions; top is count - 1 */
+    uint16_t count;
+    uint16_t cap;
+    uint16_t low_water;
+    uint16_t fill;       /* how many to take from the arena on a miss */
+    uint32_t nrequests;  /* fast-path allocations since the last merge */
+    uint32_t reserved;
+} tcache_bin_t;
+
+typedef struct tcache {
+    tcache_bin_t bins[SC_NSMALL];
+    uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
+    uint64_t deallocated;  /* bytes this thread freed */
+    arena_t *arena;
+    struct tcache *next, *prev; /* all live caches, for statistics and fork */
+    unsigned gc_ticks;
+    unsigned gc_next_bin;
+    size_t bytes;          /* size of this structure with its stacks */
+} tcache_t;
+
+extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
+extern tcache_t tcache_empty;
+
+/* Pops a cached region of class cls, or NULL. */
+SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
+{
+    tcache_bin_t *b = &tc->bins[cls];
+    if (unlikely(b->count == 0)) return NULL;
+    void *p = b->stack[--b->count];
+    if (b->count < b->low_water) b->low_water = b->count;
+    b->nrequests++;
+    tc->allocated += sizeclass_size(cls);
+    return p;
+}
+
+/* Pushes p; false when the stack is full (or caching is off). */
+SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p)
+{
+    tcache_bin_t *b = &tc->bins[cls];
+    if (unlikely(b->count >= b->cap)) return false;
+    /* The cheapest double free check: freeing the block just freed. */
+    if (unlikely(b->count && b->stack[b->count - 1] == p)) sc_misuse("double free", p);
+    b->stack[b->count++] = p;
+    tc->deallocated += sizeclass_size(cls);
+    return true;
+}
+
+void tcache_init(void);
+/* The calling thread's cache, created if needed (NULL only if it cannot be:
+ * then the caller goes to the arena directly). */
+tcache_t *tcache_get(void);
+/* Slow paths of tcache_pop / tcache_push. */
+void *tcache_alloc_slow(unsigned cls);
+void tcache_free_slow(void *p, unsigned cls);
+/* Counts bytes for thread.allocated / thread.deallocated outside the fast
+ * paths (which count in tcache_pop / tcache_push). */
+void tcache_count_bytes(size_t allocated, size_t deallocated);
+/* Returns every cached region of the calling thread to its arena. */
+void tcache_flush(tcache_t *tc);
+/* The arena the calling thread allocates from. */
+arena_t *tcache_arena(void);
+
+/* Sums over live caches: cached bytes, and per-class fast-path requests are
+ * merged into the bins. */
+void tcache_stats_merge(void);
+extern uint64_t tcache_exited_allocated, tcache_exited_deallocated;
+
+void tcache_prefork(void);
+void tcache_postfork_parent(void);
+void tcache_postfork_child(void);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * realloc.c: realloc keeps the min(old, new) prefix across every kind of
+ * transition: small -> large -> huge -> large -> small, growth in small
+ * steps through many classes, shrinking in place, huge growth (mremap)
+ * and shrinking, and many blocks reallocated while others stay live.
+ * Through the plain, sc_ and __libc_ names, plus reallocarray.
+ */
+#include "family.h"
+
+/* Reallocates p (holding `old` bytes of pattern seed) to `size`, checks
+ * the kept prefix, refills all of it with seed+1. */
+static char *step(const family_t *f, char *p, size_t old, size_t size, uint64_t *seed)
+{
+    char *q = f->realloc(p, size);
+    CHECKF(q != NULL, "%s: realloc(%zu -> %zu) returned NULL", f->name, old, size);
+    if (!q)
+        return p;
+    size_t keep = old < size ? old : size;
+    size_t bad = find_pattern_error(q, keep, *seed);
+    CHECKF(bad == (size_t)-1, "%s: realloc %zu -> %zu lost byte %zu of the prefix",
+           f->name, old, size, bad);
+    CHECKF(f->usable_size(q) >= size, "%s: realloc(%zu) usable %zu", f->name, size,
+           f->usable_size(q));
+    CHECKF(is_aligned(q, size <= 8 ? 8 : 16), "%s: realloc(%zu) = %p misaligned", f->name,
+           size, (void *)q);
+    *seed += 1;
+    fill_pattern(q, size, *seed);
+    return q;
+}
+
+static void check_transitions(const family_t *f)
+{
+    const size_t path[] = {
+        24, 100 << 10, 8 << 20, 200 << 10, 40, 1,             /* s -> l -> h -> l -> s */
+        5000, 64 << 20, 17, (5 << 20) + 1, 3 << 20, 300, 0x10001,
+        4096, 4097, 8191, 16 << 20, 32 << 20, 9 << 20, 1 << 20, 8,
+    };
+    uint64_t seed = 1;
+    char *p = f->malloc(path[0]);
+    REQUIRE(p != NULL);
+    fill_pattern(p, path[0], seed);
+    for (size_t i = 1; i < sizeof path / sizeof path[0]; i++)
+        p = step(f, p, path[i - 1], path[i], &seed);
+    f->free(p);
+}
+
+/* Grow one byte at a time through the small classes, then by ~10% to
+ * 40 MiB, then shrink back the same way. */
+static void check_gradual(const family_t *f)
+{
+    uint64_t seed = 100;
+    size_t size = 1;
+    char *p = f->malloc(size);
+    REQUIRE(p != NULL);
+    fill_pattern(p, size, seed);
+    for (; size < 2048; size++)
+        p = step(f, p, size, size + 1, &seed);
+    for (; size < ((size_t)40 << 20); size += size / 10)
+        p = step(f, p, size, size + size / 10, &seed);
+    for (; size > 64; size -= size / 8)
+        p = step(f, p, size, size - size / 8, &seed);
+    f->free(p);
+}
+
+/* Many live blocks, each reallocated several times in turn, so in-place
+ * growth meets neighbours that are taken. */
+static void check_many(const family_t *f)
+{
+    enum { N = 400, ROUNDS = 6 };
+    static char *p[N];
+    static size_t sz[N];
+    static uint64_t seed[N];
+    uint64_t rng = 77;
+    for (int i = 0; i < N; i++) {
+        sz[i] = 1 + rng_next(&rng) % 2000;
+        seed[i] = (uint64_t)i << 20;
+        p[i] = f->malloc(sz[i]);
+        REQUIRE(p[i] != NULL);
+        fill_pattern(p[i], sz[i], seed[i]);
+    }
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < N; i++) {
+            uint64_t x = rng_next(&rng);
+            size_t ns;
+            switch (x % 5) {
+            case 0: ns = 1 + x % 64; break;
+            case 1: ns = sz[i] + 1 + x % 256; break;
+            case 2: ns = 1 + x % (300 << 10); break;
+            case 3: ns = sz[i] / 2 + 1; break;
+            default: ns = (x % 97 == 0) ? (5 << 20) + x % 4096 : 1 + x % 8000; break;
+            }
+            p[i] = step(f, p[i], sz[i], ns, &seed[i]);
+            sz[i] = ns;
+        }
+        for (int i = 0; i < N; i++)
+            CHECKF(PATTERN_OK(p[i], sz[i], seed[i]), "%s: block %d overwritten by another "
+                   "block's realloc (round %d)", f->name, i, r);
+    }
+    for (int i = 0; i < N; i++)
+        f->free(p[i]);
+}
+
+/* Huge blocks grow and shrink repeatedly; each step keeps the prefix. */
+static void check_huge(const family_t *f)
+{
+    uint64_t seed = 9999;
+    size_t size = (size_t)6 << 20;
+    char *p = f->malloc(size);
+    REQUIRE(p != NULL);
+    fill_pattern(p, size, seed);
+    const size_t path[] = { 12 << 20, 128 << 20, (128 << 20) + 1, 7 << 20, 300 << 20,
+                            (6 << 20) + 4095, 96 << 20 };
+    for (size_t i = 0; i < sizeof path / sizeof path[0]; i++) {
+        p = step(f, p, size, path[i], &seed);
+        size = path[i];
+    }
+    f->free(p);
+}
+
+int main(void)
+{
+    for (size_t i = 0; i < NFAMILIES; i++) {
+        const family_t *f = &families[i];
+        check_transitions(f);
+        check_gradual(f);
+        check_many(f);
+        if (i == 0)
+            check_huge(f); /* 300 MiB of filling: once */
+    }
+    CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
+    return harness_summary();
+}

@@ -1,0 +1,374 @@
+/*
+ * stats.c: the statistics and control interface. stats.allocated follows
+ * the live bytes (up by at least what is allocated, back to the baseline
+ * once freed and the thread cache flushed) for small, large and huge
+ * blocks; allocated <= active <= mapped; thread.allocated and
+ * thread.deallocated count; version is SCMALLOC_VERSION; arenas.narenas
+ * >= 1; sc_ctl answers ENOENT for unknown names, EINVAL for a wrong
+ * *oldlenp, EPERM for writing a read-only name; sc_stats_print writes JSON
+ * that parses ("J", checked here and by python3 when present) and text
+ * (NULL opts), to a callback or, with a NULL callback, to stderr;
+ * sc_heap_check() returns 0.
+ */
+#include "family.h"
+#include <fcntl.h>
+
+/* ---- a strict JSON syntax checker (RFC 8259), enough to reject broken
+ * output without relying on python being installed ---- */
+typedef struct { const char *s; int depth; } json_t;
+
+static void json_ws(json_t *j)
+{
+    while (*j->s == ' ' || *j->s == '\t' || *j->s == '\n' || *j->s == '\r')
+        j->s++;
+}
+
+static int json_value(json_t *j);
+
+static int json_string(json_t *j)
+{
+    if (*j->s != '"')
+        return 0;
+    j->s++;
+    while (*j->s != '"') {
+        unsigned char c = (unsigned char)*j->s;
+        if (c == 0 || c < 0x20)
+            return 0;
+        if (c == '\\') {
+            j->s++;
+            if (*j->s == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!strchr("0123456789abcdefABCDEF", j->s[i]) || !j->s[i])
+                        return 0;
+                j->s += 5;
+                continue;
+            }
+            if (!*j->s || !strchr("\"\\/bfnrt", *j->s))
+                return 0;
+        }
+        j->s++;
+    }
+    j->s++;
+    return 1;
+}
+
+static int json_number(json_t *j)
+{
+    const char *s = j->s;
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return 0;
+    if (*s == '.') {
+        s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return 0;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return 0;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    j->s = s;
+    return 1;
+}
+
+static int json_value(json_t *j)
+{
+    if (++j->depth > 200)
+        return 0;
+    json_ws(j);
+    int ok = 0;
+    switch (*j->s) {
+    case '{':
+        j->s++;
+        json_ws(j);
+        if (*j->s == '}') {
+            j->s++;
+            ok = 1;
+            break;
+        }
+        for (;;) {
+            json_ws(j);
+            if (!json_string(j))
+                return 0;
+            json_ws(j);
+            if (*j->s++ != ':')
+                return 0;
+            if (!json_value(j))
+                return 0;
+            json_ws(j);
+            if (*j->s == ',') {
+                j->s++;
+                continue;
+            }
+            if (*j->s++ != '}')
+                return 0;
+            ok = 1;
+            break;
+        }
+        break;
+    case '[':
+        j->s++;
+        json_ws(j);
+        if (*j->s == ']') {
+            j->s++;
+            ok = 1;
+            break;
+        }
+        for (;;) {
+            if (!json_value(j))
+                return 0;
+            json_ws(j);
+            if (*j->s == ',') {
+                j->s++;
+                continue;
+            }
+            if (*j->s++ != ']')
+                return 0;
+            ok = 1;
+            break;
+        }
+        break;
+    case '"':
+        ok = json_string(j);
+        break;
+    case 't':
+        ok = strncmp(j->s, "true", 4) == 0 && (j->s += 4);
+        break;
+    case 'f':
+        ok = strncmp(j->s, "false", 5) == 0 && (j->s += 5);
+        break;
+    case 'n':
+        ok = strncmp(j->s, "null", 4) == 0 && (j->s += 4);
+        break;
+    default:
+        ok = json_number(j);
+    }
+    j->depth--;
+    return ok;
+}
+
+/* 1 when text is one JSON object and nothing but white space after it. */
+static int json_valid_object(const char *text, const char **where)
+{
+    json_t j = { text, 0 };
+    json_ws(&j);
+    int ok = *j.s == '{' && json_value(&j);
+    json_ws(&j);
+    *where = j.s;
+    return ok && *j.s == 0;
+}
+
+/* ---- a growing text buffer fed by sc_stats_print's callback ---- */
+typedef struct { char *buf; size_t len, cap; int calls; } sink_t;
+
+static void sink_write(void *opaque, const char *text)
+{
+    sink_t *s = opaque;
+    size_t n = strlen(text);
+    if (s->len + n + 1 > s->cap) {
+        s->cap = (s->len + n + 1) * 2;
+        s->buf = realloc(s->buf, s->cap);
+        if (!s->buf)
+            abort();
+    }
+    memcpy(s->buf + s->len, text, n + 1);
+    s->len += n;
+    s->calls++;
+}
+
+static const char *python3_path(void)
+{
+    if (access("/usr/bin/python3", X_OK) == 0)
+        return "/usr/bin/python3";
+    return run_shell("command -v python3 >/dev/null 2>&1") == 0 ? "python3" : NULL;
+}
+
+static void check_stats_print(void)
+{
+    /* some live memory in every kind, so the report has rows */
+    void *keep[3] = { malloc(40), malloc(100 << 10), malloc(6 << 20) };
+
+    sink_t js = { 0 };
+    sc_stats_print(sink_write, &js, "J");
+    CHECKF(js.calls > 0 && js.len > 2, "sc_stats_print(\"J\") wrote nothing");
+    if (js.buf) {
+        const char *where;
+        int ok = json_valid_object(js.buf, &where);
+        CHECKF(ok, "sc_stats_print(\"J\") is not one JSON object: error near offset %zu: %.60s",
+               (size_t)(where - js.buf), where);
+        CHECKF(strstr(js.buf, "allocated") != NULL, "JSON stats do not mention \"allocated\"");
+
+        char path[512], cmd[1200];
+        snprintf(path, sizeof path, "%s/stats-%d.json", scratch_dir(), (int)getpid());
+        FILE *fp = fopen(path, "w");
+        REQUIRE(fp != NULL);
+        fwrite(js.buf, 1, js.len, fp);
+        fclose(fp);
+        const char *py = python3_path();
+        if (py) {
+            snprintf(cmd, sizeof cmd,
+                     "%s -c 'import json,sys; d=json.load(sys.stdin); "
+                     "sys.exit(0 if isinstance(d, dict) else 3)' < '%s'", py, path);
+            int rc = run_shell(cmd);
+            CHECKF(rc == 0, "python3 json.load of sc_stats_print(\"J\") output failed "
+                   "(exit %d); the output is in %s", rc, path);
+            if (rc == 0)
+                unlink(path);
+        } else {
+            fprintf(stderr, "note: no python3, JSON checked by the built-in parser only\n");
+            unlink(path);
+        }
+    }
+    free(js.buf);
+
+    sink_t tx = { 0 };
+    sc_stats_print(sink_write, &tx, NULL);
+    CHECKF(tx.len > 20, "sc_stats_print(NULL opts) wrote %zu bytes", tx.len);
+    if (tx.buf)
+        CHECKF(strstr(tx.buf, "allocated") != NULL, "text stats do not mention \"allocated\"");
+    free(tx.buf);
+
+    /* a NULL callback writes to stderr: catch fd 2 in a file */
+    char path[512];
+    snprintf(path, sizeof path, "%s/stats-%d.txt", scratch_dir(), (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    sc_stats_print(NULL, NULL, NULL);
+    dup2(saved, 2);
+    close(saved);
+    off_t n = lseek(fd, 0, SEEK_END);
+    close(fd);
+    unlink(path);
+    CHECKF(n > 20, "sc_stats_print(NULL, NULL, NULL) wrote %ld bytes to stderr", (long)n);
+
+    for (int i = 0; i < 3; i++)
+        free(keep[i]);
+}
+
+static void check_allocated_follows(void)
+{
+    const struct { size_t size; int count; } kinds[] = {
+        { 24, 5000 }, { 1000, 3000 }, { 100 << 10, 40 }, { 6 << 20, 3 },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t size = kinds[k].size;
+        int count = kinds[k].count;
+        void **v = malloc(count * sizeof *v);
+        REQUIRE(v != NULL);
+        size_t base = live_bytes();
+        for (int i = 0; i < count; i++) {
+            v[i] = malloc(size);
+            REQUIRE(v[i] != NULL);
+        }
+        size_t with = live_bytes();
+        CHECKF(with >= base + size * count && with <= base + (size + size / 4 + 4096) * count,
+               "stats.allocated %zu -> %zu after %d x %zu bytes", base, with, count, size);
+        size_t active = ctl_read_size("stats.active");
+        size_t mapped = ctl_read_size("stats.mapped");
+        CHECKF(with <= active && active <= mapped,
+               "want allocated <= active <= mapped, have %zu, %zu, %zu", with, active, mapped);
+        for (int i = 0; i < count; i++)
+            free(v[i]);
+        size_t after = live_bytes();
+        CHECKF(after == base, "stats.allocated %zu -> %zu -> %zu: %d x %zu bytes freed, "
+               "tcache flushed", base, with, after, count, size);
+        free(v);
+    }
+}
+
+static void check_thread_counters(void)
+{
+    uint64_t a0, a1, d0, d1;
+    size_t len = sizeof a0;
+    CHECK(sc_ctl("thread.allocated", &a0, &len, NULL, 0) == 0 && len == 8);
+    len = 8;
+    CHECK(sc_ctl("thread.deallocated", &d0, &len, NULL, 0) == 0);
+    void *p = malloc(5000);
+    len = 8;
+    CHECK(sc_ctl("thread.allocated", &a1, &len, NULL, 0) == 0);
+    CHECKF(a1 >= a0 + 5000, "thread.allocated %llu -> %llu after malloc(5000)",
+           (unsigned long long)a0, (unsigned long long)a1);
+    free(p);
+    len = 8;
+    CHECK(sc_ctl("thread.deallocated", &d1, &len, NULL, 0) == 0);
+    CHECKF(d1 >= d0 + 5000, "thread.deallocated %llu -> %llu after free of 5000 bytes",
+           (unsigned long long)d0, (unsigned long long)d1);
+}
+
+static void check_ctl_errors(void)
+{
+    size_t v, len;
+    uint64_t one = 1;
+
+    len = sizeof v;
+    CHECK(sc_ctl("no.such.name", &v, &len, NULL, 0) == ENOENT);
+    len = sizeof v;
+    CHECK(sc_ctl("stats.allocatedx", &v, &len, NULL, 0) == ENOENT);
+    len = sizeof v;
+    CHECK(sc_ctl("", &v, &len, NULL, 0) == ENOENT);
+    CHECK(sc_ctl("stats", NULL, NULL, NULL, 0) == ENOENT);
+
+    len = 4; /* size_t is 8 */
+    int r = sc_ctl("stats.allocated", &v, &len, NULL, 0);
+    CHECKF(r == EINVAL, "stats.allocated with *oldlenp 4 returned %d", r);
+    len = 16;
+    r = sc_ctl("stats.allocated", &v, &len, NULL, 0);
+    CHECKF(r == EINVAL, "stats.allocated with *oldlenp 16 returned %d", r);
+    r = sc_ctl("epoch", NULL, NULL, &one, 4);
+    CHECKF(r == EINVAL, "epoch written with newlen 4 returned %d", r);
+
+    len = sizeof v;
+    r = sc_ctl("stats.allocated", &v, &len, &v, sizeof v);
+    CHECKF(r == EPERM, "writing stats.allocated returned %d, want EPERM", r);
+
+    CHECK(sc_ctl("epoch", NULL, NULL, &one, sizeof one) == 0);
+    uint64_t e = 0;
+    len = sizeof e;
+    CHECK(sc_ctl("epoch", &e, &len, NULL, 0) == 0 && len == sizeof e);
+
+    const char *ver = NULL;
+    len = sizeof ver;
+    r = sc_ctl("version", &ver, &len, NULL, 0);
+    CHECKF(r == 0 && ver && strcmp(ver, SCMALLOC_VERSION) == 0, "version: %d, \"%s\"", r,
+           ver ? ver : "(null)");
+
+    unsigned na = 0;
+    len = sizeof na;
+    r = sc_ctl("arenas.narenas", &na, &len, NULL, 0);
+    CHECKF(r == 0 && na >= 1, "arenas.narenas: %d, %u", r, na);
+
+    const char *names[] = { "stats.allocated", "stats.active", "stats.resident",
+                            "stats.mapped", "stats.retained", "stats.dirty" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        len = sizeof v;
+        r = sc_ctl(names[i], &v, &len, NULL, 0);
+        CHECKF(r == 0 && len == sizeof v, "sc_ctl(\"%s\") returned %d", names[i], r);
+    }
+    CHECK(sc_ctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
+}
+
+int main(void)
+{
+    check_ctl_errors();
+    check_allocated_follows();
+    check_thread_counters();
+    check_stats_print();
+    CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
+    return harness_summary();
+}
