@@ -56,7 +56,7 @@ static void *alloc_big(size_t size, size_t align, bool zero)
         p = arena_alloc_large(a, size, align, zero);
         usable = page_ceil(size);
     } else {
-        p = huge_alloc(size, align);
+        p = huge_alloc(size, align, zero);
         usable = page_ceil(size);
     }
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
@@ -320,7 +320,8 @@ SC_EXPORT int sc_malloc_trim(size_t pad)
     if (!malloc_init()) return 0;
     tcache_t *tc = tcache_get();
     tcache_flush(tc);
-    return arena_purge_all() > 0;
+    size_t purged = arena_purge_all();
+    return purged + huge_purge() > 0;
 }
 
 /* ---- drop-in names ------------------------------------------------------- */

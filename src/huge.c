@@ -4,17 +4,32 @@
  * the pages to a fresh aligned reservation (MREMAP_FIXED): no byte is
  * copied. Freed blocks leave a tombstone in their first slot, so a second
  * free is reported as a double free.
+ *
+ * Reuse before return: a freed mapping is kept in a small cache (its pages
+ * still backed) and handed to the next huge request that it fits within
+ * 1/8, because mapping and faulting in fresh pages costs far more than the
+ * allocation itself. Cached mappings older than dirty_decay_ms, or beyond
+ * HUGE_CACHE_MAX bytes, are unmapped.
  */
 #include "huge.h"
 #include "base.h"
+#include "options.h"
 #include "os.h"
 #include "rtree.h"
 
 #include <errno.h>
+#include <string.h>
+
+#define HUGE_CACHE_MAX ((size_t)256 << 20)
+#define HUGE_CACHE_SLOTS 32
+
+typedef struct huge_cached { void *addr; size_t mapped; uint64_t freed_ms; } huge_cached_t;
 
 mutex_t huge_lock;
 static huge_t *huge_list;
 static huge_stats_t stats;
+static huge_cached_t cache[HUGE_CACHE_SLOTS];
+static size_t ncached, cached_bytes;
 
 void huge_init(void) { mutex_init(&huge_lock); }
 
@@ -35,14 +50,71 @@ static void huge_unlink(huge_t *h)
     if (h->next) h->next->prev = h->prev;
 }
 
-void *huge_alloc(size_t size, size_t align)
+/* The cache is ordered by the time of free: cache[0] is the oldest. */
+static void cache_remove(size_t i)
+{
+    cached_bytes -= cache[i].mapped;
+    stats.mapped -= cache[i].mapped;
+    memmove(&cache[i], &cache[i + 1], (ncached - i - 1) * sizeof(cache[0]));
+    ncached--;
+}
+
+/* Unmaps cached mappings older than the decay time, then the oldest ones
+ * until at most keep bytes and keep_slots entries are left. */
+static void huge_cache_drain(size_t keep, size_t keep_slots)
+{
+    uint64_t now = opt.dirty_decay_ms > 0 ? os_now_ms() : 0;
+    huge_cached_t victims[HUGE_CACHE_SLOTS];
+    size_t nvictims = 0;
+    mutex_lock(&huge_lock);
+    while (ncached && (cached_bytes > keep || ncached > keep_slots ||
+                       (opt.dirty_decay_ms >= 0 && now - cache[0].freed_ms >= (uint64_t)opt.dirty_decay_ms))) {
+        victims[nvictims++] = cache[0];
+        cache_remove(0);
+    }
+    mutex_unlock(&huge_lock);
+    for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped);
+}
+
+/* The smallest cached mapping of at least *mapped bytes aligned to align,
+ * its tail unmapped if it is more than 1/8 too long; *mapped is set to its
+ * size. NULL if none. */
+static void *huge_cache_take(size_t *mapped, size_t align)
+{
+    void *p = NULL;
+    size_t excess = 0;
+    mutex_lock(&huge_lock);
+    size_t best = ncached;
+    for (size_t i = 0; i < ncached; i++) {
+        if (cache[i].mapped < *mapped || ((uintptr_t)cache[i].addr & (align - 1))) continue;
+        if (best == ncached || cache[i].mapped < cache[best].mapped) best = i;
+    }
+    if (best < ncached) {
+        p = cache[best].addr;
+        size_t have = cache[best].mapped;
+        cache_remove(best);
+        if (have - *mapped > *mapped / 8) excess = have - *mapped;
+        else *mapped = have;
+    }
+    mutex_unlock(&huge_lock);
+    if (excess) os_unmap((char *)p + *mapped, excess);
+    return p;
+}
+
+void *huge_alloc(size_t size, size_t align, bool zero)
 {
     size_t mapped = page_ceil(size);
     if (mapped < size || mapped > ((size_t)1 << SC_VA_BITS)) { errno = ENOMEM; return NULL; }
     if (align < SC_CHUNK_SIZE) align = SC_CHUNK_SIZE;
     huge_t *h = base_alloc(sizeof(huge_t));
     if (!h) { errno = ENOMEM; return NULL; }
-    void *p = os_map_aligned(mapped, align);
+    void *p = huge_cache_take(&mapped, align);
+    if (p && zero) memset(p, 0, size);
+    if (!p) p = os_map_aligned(mapped, align);
+    if (!p && ncached) {
+        huge_cache_drain(0, 0); /* out of address space or memory: give the cache back */
+        p = os_map_aligned(mapped, align);
+    }
     if (!p) { base_free(h, sizeof(huge_t)); errno = ENOMEM; return NULL; }
     h->addr = p;
     h->size = size;
@@ -77,8 +149,29 @@ void huge_free(huge_t *h, void *p)
     size_t span = chunk_ceil(h->mapped);
     rtree_set_range((uintptr_t)p, span, 0);
     rtree_set_range((uintptr_t)p, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
-    os_unmap(p, h->mapped);
+    size_t mapped = h->mapped;
     base_free(h, sizeof(huge_t));
+    if (opt.dirty_decay_ms != 0 && mapped <= HUGE_CACHE_MAX / 4) {
+        huge_cache_drain(HUGE_CACHE_MAX - mapped, HUGE_CACHE_SLOTS - 1);
+        mutex_lock(&huge_lock);
+        if (ncached < HUGE_CACHE_SLOTS) {
+            cache[ncached++] = (huge_cached_t){ p, mapped, opt.dirty_decay_ms > 0 ? os_now_ms() : 0 };
+            cached_bytes += mapped;
+            stats.mapped += mapped;
+            p = NULL;
+        }
+        mutex_unlock(&huge_lock);
+    }
+    if (p) os_unmap(p, mapped);
+}
+
+size_t huge_purge(void)
+{
+    mutex_lock(&huge_lock);
+    size_t bytes = cached_bytes;
+    mutex_unlock(&huge_lock);
+    huge_cache_drain(0, 0);
+    return bytes;
 }
 
 void *huge_realloc(huge_t *h, void *p, size_t new_size)
@@ -143,6 +236,13 @@ size_t huge_check(void)
                 break;
             }
     }
+    size_t cbytes = 0;
+    for (size_t i = 0; i < ncached; i++) cbytes += cache[i].mapped;
+    if (cbytes != cached_bytes || stats.mapped != stats.allocated + cached_bytes) {
+        fmt_stderr("scmalloc: heap check: huge cache %zu bytes, counted %zu; mapped %zu\n",
+                   cached_bytes, cbytes, stats.mapped);
+        problems++;
+    }
     if (count != stats.count || bytes != stats.allocated) {
         fmt_stderr("scmalloc: heap check: huge list %zu blocks %zu bytes, stats %zu %zu\n",
                    count, bytes, stats.count, stats.allocated);
@@ -155,3 +255,11 @@ size_t huge_check(void)
 void huge_prefork(void) { mutex_lock(&huge_lock); }
 void huge_postfork_parent(void) { mutex_unlock(&huge_lock); }
 void huge_postfork_child(void) { mutex_reinit(&huge_lock); }
+
+size_t huge_cached(void)
+{
+    mutex_lock(&huge_lock);
+    size_t n = cached_bytes;
+    mutex_unlock(&huge_lock);
+    return n;
+}

@@ -18,13 +18,19 @@ typedef struct huge {
 extern mutex_t huge_lock;
 
 void huge_init(void);
-void *huge_alloc(size_t size, size_t align);
+/* zero: the block must read as zero (fresh mappings do). */
+void *huge_alloc(size_t size, size_t align, bool zero);
 /* h from the rtree slot of p; aborts on a pointer that is not a huge block's
  * start. */
 void huge_free(huge_t *h, void *p);
 /* Resizes in place or by moving pages (mremap), never copying; returns the
  * new address or NULL (the block is unchanged). new_size > SC_LARGE_MAX. */
 void *huge_realloc(huge_t *h, void *p, size_t new_size);
+
+/* Unmaps every cached mapping; returns the bytes released. */
+size_t huge_purge(void);
+/* Bytes of freed mappings kept for reuse (dirty). */
+size_t huge_cached(void);
 
 typedef struct huge_stats { size_t count, allocated, mapped; uint64_t nmalloc, ndalloc; } huge_stats_t;
 void huge_stats_get(huge_stats_t *out);

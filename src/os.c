@@ -36,12 +36,15 @@ void *os_map_aligned(size_t size, size_t align)
 {
     int saved = errno;
     if (size == 0 || size + align < size) { errno = ENOMEM; return NULL; }
-    /* Try the exact size first: the kernel often hands out aligned ranges
-     * when we ask in a row, which saves the trim. */
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    if (((uintptr_t)p & (align - 1)) == 0) { errno = saved; return p; }
-    munmap(p, size);
+    if (size % align == 0) {
+        /* The kernel places a new mapping just below the previous one, so
+         * when the size is a multiple of the alignment (chunks), asking for
+         * the exact size is usually aligned already, and saves the trim. */
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        if (((uintptr_t)p & (align - 1)) == 0) { errno = saved; return p; }
+        munmap(p, size);
+    }
 
     size_t span = size + align - os_page;
     if (span < size) { errno = ENOMEM; return NULL; }

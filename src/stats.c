@@ -92,6 +92,7 @@ void stats_read(stats_t *s)
     s->huge_nmalloc = h.nmalloc;
     s->huge_ndalloc = h.ndalloc;
     s->allocated = s->small_allocated + s->large_allocated + s->huge_allocated;
+    s->dirty += huge_cached();
     s->active += h.allocated;
     size_t header = (SC_CHUNK_SIZE >> os_page_shift) - chunk_usable_pages();
     s->metadata = base_mapped() + chunks * (header << os_page_shift);

@@ -63,7 +63,7 @@ static tcache_t *tcache_create(void)
         tcache_bin_t *b = &tc->bins[c];
         b->stack = slot;
         b->cap = bin_caps[c];
-        b->fill = (uint16_t)((b->cap + 1) / 2);
+        b->fill = (uint16_t)(b->cap >= 16 ? b->cap / 8 : b->cap > 0);
         slot += b->cap;
     }
     tc->bytes = tcache_bytes;
@@ -127,7 +127,10 @@ static void tcache_gc(tcache_t *tc)
     for (unsigned c = 0; c < SC_NSMALL; c++) {
         tcache_bin_t *b = &tc->bins[c];
         unsigned unused = b->low_water;
-        if (unused) bin_flush_bottom(tc, c, unused - unused / 4);
+        if (unused) {
+            bin_flush_bottom(tc, c, unused - unused / 4);
+            if (b->fill > 1) b->fill /= 2; /* the last fills were too generous */
+        }
         b->low_water = b->count;
     }
 }
@@ -147,6 +150,9 @@ void *tcache_alloc_slow(unsigned cls)
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
     b->count = (uint16_t)arena_bin_fill(a, cls, b->stack, b->fill);
+    /* Each miss asks for more next time, up to half the stack; GC halves
+     * it again for bins whose entries go unused. */
+    if (b->fill < b->cap / 2) b->fill = (uint16_t)(b->fill * 2 < b->cap / 2 ? b->fill * 2 : b->cap / 2);
     bin_merge_requests(tc, cls);
     tcache_gc(tc);
     p = tcache_pop(tc, cls);
