@@ -1,0 +1,75 @@
+/* Unit test of pointer -> metadata: the rtree and the chunk page map for
+ * small, large, huge and over-aligned blocks, and foreign pointers. */
+#include "../harness.h"
+#include "chunk.h"
+#include "huge.h"
+#include "init.h"
+#include "scmalloc.h"
+#include "sizeclass.h"
+#include "slab.h"
+
+int main(void)
+{
+    REQUIRE(malloc_init());
+    /* Small: slab pages carry class + 1, their distance to the slab start
+     * and the descriptor. */
+    for (size_t size = 1; size <= SC_SMALL_MAX; size = size * 3 / 2 + 1) {
+        char *p = sc_malloc(size);
+        REQUIRE(p);
+        uintptr_t e = rtree_lookup((uintptr_t)p);
+        CHECKF(e && (e & RTREE_TAG_MASK) == 0 && (chunk_t *)e == chunk_of(p), "small %zu not in a chunk", size);
+        chunk_t *c = chunk_of(p);
+        page_t *pg = &c->pages[chunk_page_index(c, p)];
+        CHECKF(pg->kind == PAGE_SMALL && pg->bin == sizeclass_of(size) + 1, "small %zu page map", size);
+        slab_t *s = pg->slab;
+        CHECK(s && s->base == chunk_page_addr(c, chunk_page_index(c, p) - pg->head));
+        CHECK(slab_region_index(s, p) >= 0);
+        CHECK(slab_region_index(s, p + 1) == -1);
+        sc_free(p);
+    }
+    /* Large: page runs; every page says LARGE and its distance to the head. */
+    char *l = sc_malloc(100000);
+    REQUIRE(l);
+    chunk_t *c = chunk_of(l);
+    CHECK(rtree_lookup((uintptr_t)l) == (uintptr_t)c);
+    size_t pi = chunk_page_index(c, l);
+    CHECK(c->pages[pi].kind == PAGE_LARGE && c->pages[pi].head == 0 && c->pages[pi].bin == 0);
+    CHECK(c->pages[pi].npages == (100000 + os_page - 1) / os_page);
+    CHECK(c->pages[pi + 3].kind == PAGE_LARGE && c->pages[pi + 3].head == 3);
+    CHECK(c->pages[0].kind == PAGE_HEADER);
+    sc_free(l);
+    CHECK(c->pages[pi].kind == PAGE_FREE_DIRTY || c->pages[pi].kind == PAGE_FREE_CLEAN);
+
+    /* Over-aligned large: aligned, and found. */
+    void *a = NULL;
+    REQUIRE(sc_posix_memalign(&a, 65536, 40000) == 0);
+    CHECK(((uintptr_t)a & 65535) == 0);
+    CHECK(rtree_lookup((uintptr_t)a) == (uintptr_t)chunk_of(a));
+    sc_free(a);
+
+    /* Huge: every chunk slot it covers points at its descriptor. */
+    size_t hs = 9u << 20;
+    char *h = sc_malloc(hs);
+    REQUIRE(h);
+    uintptr_t e = rtree_lookup((uintptr_t)h);
+    CHECK(e & RTREE_HUGE);
+    huge_t *hd = (huge_t *)(e & ~RTREE_TAG_MASK);
+    CHECK(hd->addr == h && hd->mapped >= hs);
+    CHECK(rtree_lookup((uintptr_t)h + hs - 1) == e);
+    CHECK(((uintptr_t)h & SC_CHUNK_MASK) == 0);
+    sc_free(h);
+    CHECK(rtree_lookup((uintptr_t)h) != e);
+
+    /* Huge with a 64 MiB alignment. */
+    REQUIRE(sc_posix_memalign(&a, 64u << 20, 3u << 20) == 0);
+    CHECK(((uintptr_t)a & ((64u << 20) - 1)) == 0 && (rtree_lookup((uintptr_t)a) & RTREE_HUGE));
+    sc_free(a);
+
+    /* Foreign pointers are not ours. */
+    int local;
+    CHECK(rtree_lookup((uintptr_t)&local) == 0);
+    CHECK(rtree_lookup((uintptr_t)1 << 60) == 0);
+    CHECK(rtree_lookup(0) == 0);
+    CHECK(sc_heap_check() == 0);
+    return harness_summary();
+}
