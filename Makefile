@@ -74,7 +74,7 @@ install: all
 # The option table of src/options_table.h as a Markdown table (for README.md).
 options-doc:
 	@echo "| option | type | default | range | meaning |"; echo "| --- | --- | --- | --- | --- |"
-	@sed -n 's/^OPTION(\([a-z_]*\), \([a-z]*\), \([^,]*\), "\([^"]*\)", "\(.*\)")$$/| `\1` | \2 | \3 | \4 | \5 |/p' src/options_table.h
+	@sed -n 's/^OPTION(\([a-z_]*\), \([a-z]*\), [^,]*, "\([^"]*\)", "\([^"]*\)", "\(.*\)")$$/| `\1` | \2 | \3 | \4 | \5 |/p' src/options_table.h
 
 clean:
 	rm -rf build

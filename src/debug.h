@@ -12,6 +12,9 @@
 #define SC_INLINE static inline __attribute__((always_inline))
 #define SC_NOINLINE __attribute__((noinline))
 #define SC_EXPORT __attribute__((visibility("default")))
+/* On extern declarations of data the fast paths read, so they are reached
+ * PC-relative rather than through the GOT. */
+#define SC_HIDDEN __attribute__((visibility("hidden")))
 
 /* Formats like a tiny printf (%s %d %u %zu %lu %llu %p %x %zx, and - and
  * width) into buf; never allocates. Returns the length written. */

@@ -7,13 +7,13 @@
 #include <string.h>
 
 options_t opt = {
-#define OPTION(name, type, def, range, help) .name = def,
+#define OPTION(name, type, def, deftext, range, help) .name = def,
 #include "options_table.h"
 #undef OPTION
 };
 
 const option_desc_t option_table[] = {
-#define OPTION(name, type, def, range, help) { #name, #type, #def, range, help, &opt.name },
+#define OPTION(name, type, def, deftext, range, help) { #name, #type, deftext, range, help, &opt.name },
 #include "options_table.h"
 #undef OPTION
 };

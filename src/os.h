@@ -8,9 +8,9 @@
 #include "debug.h"
 
 /* Read once at start-up (os_init), constant afterwards. */
-extern size_t os_page;        /* the OS page size */
-extern unsigned os_page_shift;
-extern unsigned os_ncpus;
+extern SC_HIDDEN size_t os_page;        /* the OS page size */
+extern SC_HIDDEN unsigned os_page_shift;
+extern SC_HIDDEN unsigned os_ncpus;
 
 void os_init(void);
 /* Reserve size bytes (a page multiple) aligned to align (a power of two,

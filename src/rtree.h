@@ -31,7 +31,7 @@ static_assert(RTREE_ROOT_BITS > 0 && RTREE_ROOT_BITS <= 16, "radix tree shape");
 
 typedef struct rtree_leaf { uintptr_t slot[1u << RTREE_LEAF_BITS]; } rtree_leaf_t;
 
-extern rtree_leaf_t *rtree_root[1u << RTREE_ROOT_BITS];
+extern SC_HIDDEN rtree_leaf_t *rtree_root[1u << RTREE_ROOT_BITS];
 
 /* The slot for address a, or 0. */
 SC_INLINE uintptr_t rtree_lookup(uintptr_t a)

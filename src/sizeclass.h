@@ -13,8 +13,8 @@ typedef struct sizeclass_info {
     uint32_t slab_pages; /* small: pages per slab */
 } sizeclass_info_t;
 
-extern sizeclass_info_t sizeclass_info[SC_NCLASSES];
-extern uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];
+extern SC_HIDDEN uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
 
 /* Builds the tables; needs os_page (slab geometry depends on it). */
 void sizeclass_init(void);

@@ -39,7 +39,7 @@ typedef struct tcache {
 } tcache_t;
 
 extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
-extern tcache_t tcache_empty;
+extern SC_HIDDEN tcache_t tcache_empty;
 
 /* Pops a cached region of class cls, or NULL. */
 SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
