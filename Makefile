@@ -76,7 +76,19 @@ options-doc:
 	@echo "| option | type | default | range | meaning |"; echo "| --- | --- | --- | --- | --- |"
 	@sed -n 's/^OPTION(\([a-z_]*\), \([a-z]*\), [^,]*, "\([^"]*\)", "\([^"]*\)", "\(.*\)")$$/| `\1` | \2 | \3 | \4 | \5 |/p' src/options_table.h
 
+BENCH_ARGS ?=
+bench: all
+	/usr/bin/python3 bench/run.py --lib $(BUILDDIR)/libscmalloc.so $(BENCH_ARGS)
+bench-quick: all
+	/usr/bin/python3 bench/run.py --quick --lib $(BUILDDIR)/libscmalloc.so $(BENCH_ARGS)
+bench-ci: all
+	/usr/bin/python3 bench/run.py --ci --lib $(BUILDDIR)/libscmalloc.so
+bench-setup:
+	apt-get update -q && apt-get install -y --no-install-recommends libjemalloc2 libmimalloc2.0 \
+		libtcmalloc-minimal4 python3 python3-matplotlib sqlite3 valgrind
+
 clean:
 	rm -rf build
+	$(MAKE) -C bench clean
 
 .PHONY: all demo test install options-doc clean bench bench-quick bench-setup bench-ci

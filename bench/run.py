@@ -4,12 +4,12 @@ jemalloc, mimalloc and tcmalloc, side by side.
 
     /usr/bin/python3 bench/run.py [options]
 
-      --quick            rough run (~2 minutes): smaller sizes, 2 repetitions
+      --quick            rough run (~2 minutes): smaller sizes, 3 repetitions
       --ci               every workload once at tiny sizes under scmalloc only;
                          checks exit codes and self-checks, no timing; exit 1
                          on any failure or when the library is missing
       --reps N           repetitions per workload and allocator (default 5;
-                         --quick: 2); medians are reported
+                         --quick: 3); medians are reported
       --threads LIST     thread counts of the scaling runs (default
                          1,2,4,8,16; --quick: 1,2,4)
       --allocators LIST  subset of scmalloc,glibc,jemalloc,mimalloc,tcmalloc
@@ -22,6 +22,10 @@ jemalloc, mimalloc and tcmalloc, side by side.
       --no-scaling       skip the thread-scaling runs
       --timeout S        seconds before one run is killed (default 600;
                          --quick and --ci: 120)
+
+Scaling runs (larson, mixed, micro -S 64 over the --threads list, fixed
+work per thread) take min(reps, 3) repetitions (--quick: 1). Instruction
+counts: callgrind on micro -t 1 -S 16 / -S 64, N and 2N pairs.
 
 Every allocator is put in front of glibc with LD_PRELOAD ("glibc" is no
 preload); one that is not installed, or whose library does not load, is
@@ -45,6 +49,7 @@ import datetime
 import math
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -58,6 +63,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 BIN = os.path.join(BENCH, "bin")
+SPAWN = os.path.join(BIN, "spawn")
 PYTHON = "/usr/bin/python3"      # Debian's, not whatever python3 is first in PATH
 SQLITE = "/usr/bin/sqlite3"
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
@@ -82,52 +88,56 @@ def _b(prog, full, quick, ci, note):
 
 
 WORKLOADS = {
-    "churn": _b("churn", "-n 20m", "-n 4m", "-n 20000 -k 1000",
+    "churn": _b("churn", "-n 20m", "-n 2m", "-n 20000 -k 1000",
                 "1 thread, 8..512 B skewed, random lifetimes"),
-    "larson": _b("larson", "-t 4 -n 2m", "-t 4 -n 400k", "-t 4 -n 5000 -k 500",
+    "larson": _b("larson", "-t 4 -n 2m", "-t 4 -n 200k", "-t 4 -n 5000 -k 500",
                  "4 threads, 8..1000 B, 10% freed by another thread"),
-    "prodcons": _b("prodcons", "-p 2 -c 2 -n 4m", "-p 2 -c 2 -n 1m", "-p 2 -c 2 -n 10000",
+    "prodcons": _b("prodcons", "-p 2 -c 2 -n 4m", "-p 2 -c 2 -n 500k", "-p 2 -c 2 -n 10000",
                    "2 producers allocate, 2 consumers free"),
-    "falseshare": _b("falseshare", "-t 2 -n 20m", "-t 2 -n 4m", "-t 2 -n 1000 -r 2",
+    "falseshare": _b("falseshare", "-t 2 -n 20m", "-t 2 -n 2m", "-t 2 -n 1000 -r 2",
                      "2 threads writing 8 B objects; shared_lines counts shared cache lines"),
-    "mixed": _b("mixed", "-t 4 -n 400k", "-t 4 -n 60k", "-t 4 -n 2000 -k 200",
+    "mixed": _b("mixed", "-t 4 -n 100k", "-t 4 -n 30k", "-t 4 -n 2000 -k 200",
                 "4 threads, 8 B..64 KiB log-uniform + 1% 256 KiB..1 MiB"),
     "realloc": _b("realloc", "-r 4 -A 4m -D 16m", "-r 2", "-r 1 -A 64k -D 256k",
                   "4 interleaved buffers grown by doubling and by +16 B"),
-    "large": _b("large", "-n 600", "-n 120", "-n 10 -M 2m",
+    "large": _b("large", "-n 600", "-n 60", "-n 10 -M 2m",
                 "64 KiB..64 MiB blocks, every page touched; rss_after_free_kb"),
     "frag": _b("frag", "-n 2m", "-n 1m", "-n 20000",
                "2M objects 16..128 B, free 90%, refill with 200..400 B"),
-    "threads": _b("threads", "-n 10000", "-n 2000", "-n 40 -b 100",
+    "threads": _b("threads", "-n 10000", "-n 1000", "-n 40 -b 100",
                   "short-lived threads, 400 blocks each, 4 at a time"),
 }
-for _s, _nfull, _nquick in ((16, "40m", "8m"), (64, "40m", "8m"), (1024, "40m", "8m"), (65536, "4m", "1m")):
+for _s, _nfull, _nquick in ((16, "40m", "4m"), (64, "40m", "4m"), (1024, "40m", "4m"), (65536, "4m", "500k")):
     for _t in (1, 2):
         _lab = {16: "16", 64: "64", 1024: "1k", 65536: "64k"}[_s]
         WORKLOADS["micro-%s-%dt" % (_lab, _t)] = _b(
             "micro", "-t %d -S %d -n %s" % (_t, _s, _nfull), "-t %d -S %d -n %s" % (_t, _s, _nquick),
             "-t %d -S %d -n 10000" % (_t, _s), "malloc/free pair of %d B, %d thread(s)" % (_s, _t))
-WORKLOADS["python"] = {"kind": "python", "full": 100000, "quick": 25000, "ci": 2000, "env": {},
+WORKLOADS["python"] = {"kind": "python", "full": 100000, "quick": 15000, "ci": 2000, "env": {},
                        "note": "/usr/bin/python3 bench/py_work.py (pymalloc on)"}
-WORKLOADS["python-malloc"] = {"kind": "python", "full": 100000, "quick": 25000, "ci": 2000,
+WORKLOADS["python-malloc"] = {"kind": "python", "full": 100000, "quick": 15000, "ci": 2000,
                               "env": {"PYTHONMALLOC": "malloc"},
                               "note": "the same with PYTHONMALLOC=malloc"}
-WORKLOADS["sqlite"] = {"kind": "sqlite", "full": 200000, "quick": 40000, "ci": 2000,
+WORKLOADS["sqlite"] = {"kind": "sqlite", "full": 200000, "quick": 25000, "ci": 2000,
                        "note": "/usr/bin/sqlite3 :memory: inserts, indexes, joins, updates"}
 
 # Thread-scaling runs: per-thread work is fixed, the --threads list varies.
 SCALING = {
     "larson": {"prog": "larson", "full": "-n 300k", "quick": "-n 100k", "ci": "-n 2000 -k 200",
                "metric": "ops_per_sec"},
-    "mixed": {"prog": "mixed", "full": "-n 50k -k 1000", "quick": "-n 15k -k 1000", "ci": "-n 500 -k 100",
+    "mixed": {"prog": "mixed", "full": "-n 25k -k 1000", "quick": "-n 15k -k 1000", "ci": "-n 500 -k 100",
               "metric": "ops_per_sec"},
     "micro-64": {"prog": "micro", "full": "-S 64 -n 10m", "quick": "-S 64 -n 2m", "ci": "-S 64 -n 10000",
                  "metric": "ops_per_sec"},
 }
 
+# callgrind: pairs N of the micro runs (N and 2N are run)
+CG_PAIRS = {"full": 200000, "quick": 20000, "ci": 1000}
+
 # Workload figures (from RESULT lines) shown in their own table.
 EXTRA_METRICS = [
     ("falseshare", "shared_lines"),
+    ("large", "rss_live_kb"),
     ("large", "rss_after_free_kb"),
     ("frag", "rss_full_kb"),
     ("frag", "rss_after_free_kb"),
@@ -274,10 +284,15 @@ def run_one(argv, alloc_lib, extra_env, timeout, stdin_path=None, check_output=N
                      + [shlex.quote(a) for a in argv])
     if stdin_path:
         repro += " < " + shlex.quote(stdin_path)
+    # bin/spawn (static) forks and execs argv and reports wall time and
+    # ru_maxrss: wait4 here would count python's own RSS, which Linux
+    # carries across execve into the child's ru_maxrss.
+    fd, resfile = tempfile.mkstemp(prefix="spawn-", suffix=".txt")
+    os.close(fd)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         fin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-        t0 = time.perf_counter()
-        p = subprocess.Popen(argv, env=env, stdin=fin, stdout=out, stderr=err, start_new_session=True)
+        p = subprocess.Popen([SPAWN, resfile] + argv, env=env, stdin=fin, stdout=out, stderr=err,
+                             start_new_session=True)
         killed = []
 
         def kill():
@@ -288,16 +303,26 @@ def run_one(argv, alloc_lib, extra_env, timeout, stdin_path=None, check_output=N
                 pass
         timer = threading.Timer(timeout, kill)
         timer.start()
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
+        p.wait()
         timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)   # already reaped
         if stdin_path:
             fin.close()
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+    info = {}
+    try:
+        with open(resfile) as f:
+            for kv in f.read().split():
+                k, v = kv.split("=", 1)
+                info[k] = v
+    except (OSError, ValueError):
+        pass
+    os.unlink(resfile)
+    status = int(info.get("status", -1))
+    wall = float(info.get("wall_s", 0))
+    rss = int(info.get("maxrss_kb", 0))
     result = {}
     for line in stdout.splitlines():
         if line.startswith("RESULT "):
@@ -308,6 +333,8 @@ def run_one(argv, alloc_lib, extra_env, timeout, stdin_path=None, check_output=N
     why = ""
     if killed:
         why = "timed out after %ds" % timeout
+    elif status < 0:
+        why = "spawn failed (exit %s)" % p.returncode
     elif os.WIFSIGNALED(status):
         why = "killed by signal %d (%s)" % (os.WTERMSIG(status), signal.Signals(os.WTERMSIG(status)).name)
     elif os.WEXITSTATUS(status) != 0:
@@ -320,7 +347,7 @@ def run_one(argv, alloc_lib, extra_env, timeout, stdin_path=None, check_output=N
         tail = " | ".join(stderr.strip().splitlines()[-3:])
         if tail:
             why += ": " + tail[:300]
-    return (not why), why, wall, ru.ru_maxrss, result, repro
+    return (not why), why, wall, rss, result, repro
 
 
 _generated = set()
@@ -395,7 +422,41 @@ def log(msg):
 # ------------------------------------------------------------- callgrind
 
 
+def callgrind_self_cost_outside(path, exclude_obj):
+    """Sum of the self cost (Ir) of every function whose object file is not
+    exclude_obj, read from a callgrind output file (the cost line after a
+    calls= line is the inclusive cost of that call and is skipped)."""
+    names = {}
+    cur = None
+    skip = False
+    total = 0
+    with open(path) as f:
+        for line in f:
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                if skip:
+                    skip = False
+                    continue
+                parts = line.split()
+                if len(parts) > 1 and cur != exclude_obj:
+                    total += int(parts[1])
+            elif line.startswith("ob=") or line.startswith("cob="):
+                # object names are compressed: "(id) name" defines, "(id)" refers;
+                # ob= and cob= share the ids
+                m = re.match(r"c?ob=(\((\d+)\))?\s*(.*)", line.rstrip("\n"))
+                if m.group(2) and m.group(3):
+                    names[m.group(2)] = m.group(3)
+                if line.startswith("ob="):
+                    name = m.group(3) or names.get(m.group(2), "")
+                    cur = os.path.realpath(name) if name else name
+            elif line.startswith("calls="):
+                skip = True
+    return total
+
+
 def callgrind_ir(argv, lib, workdir, timeout):
+    """Instructions executed outside the benchmark binary itself (allocator,
+    libc, loader), from callgrind's per-function self costs."""
     if not shutil.which("valgrind"):
         return None, "valgrind not installed"
     outf = os.path.join(workdir, "callgrind.out")
@@ -410,12 +471,11 @@ def callgrind_ir(argv, lib, workdir, timeout):
         return None, "timed out"
     if r.returncode != 0 or not os.path.exists(outf):
         return None, "exit %d: %s" % (r.returncode, " | ".join(r.stderr.strip().splitlines()[-2:])[:200])
-    total = None
-    for line in open(outf):
-        if line.startswith("summary:") or line.startswith("totals:"):
-            total = int(line.split()[1])
+    me = os.path.realpath(argv[0])
+    total = callgrind_self_cost_outside(outf, me)
     os.unlink(outf)
     return total, ""
+
 
 # ------------------------------------------------------------- main
 
@@ -436,7 +496,7 @@ def main():
     a = ap.parse_args()
 
     size = "ci" if a.ci else ("quick" if a.quick else "full")
-    reps = 1 if a.ci else (a.reps if a.reps else (2 if a.quick else 5))
+    reps = 1 if a.ci else (a.reps if a.reps else (3 if a.quick else 5))
     timeout = a.timeout or (120 if (a.quick or a.ci) else 600)
     threads = [int(x) for x in (a.threads or ("1,2,4" if a.quick else "1,2,4,8,16")).split(",") if x]
     names = (a.allocators.split(",") if a.allocators else (["scmalloc"] if a.ci else list(ALL_ALLOCATORS)))
@@ -494,6 +554,7 @@ def main():
                     failed[(w, n)] = x
 
     scaling = []
+    scale_reps = 1 if size == "quick" else min(reps, 3)
     if not a.no_scaling:
         for sname, s in SCALING.items():
             if a.workloads and not any(sname == x or sname.startswith(x) or s["prog"].startswith(x)
@@ -501,7 +562,7 @@ def main():
                 continue
             for t in threads:
                 argv = [os.path.join(BIN, s["prog"]), "-t", str(t)] + s[size].split()
-                for rep in range(min(reps, 3)):
+                for rep in range(scale_reps):
                     order = present[rep % len(present):] + present[:rep % len(present)] if present else []
                     for n in order:
                         if ("scale-" + sname, n, t) in failed:
@@ -519,7 +580,7 @@ def main():
     cg = {}
     if not a.no_callgrind and (not a.workloads or any("micro".startswith(x) or x.startswith("micro")
                                                        for x in a.workloads.split(","))):
-        npairs = 200000 if size == "full" else 50000
+        npairs = CG_PAIRS[size]
         for n in present:
             for sz in (16, 64):
                 base = [os.path.join(BIN, "micro"), "-t", "1", "-S", str(sz)]
@@ -630,7 +691,7 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
     md.append("- load average at start / end: %.2f / %.2f (a shared, noisy machine: read small differences as noise)"
               % (load_start[0], load_end[0]))
     md.append("- repetitions: %d per workload and allocator, interleaved; medians shown (scaling runs: %d)"
-              % (reps, min(reps, 3)))
+              % (reps, 1 if size == "quick" else min(reps, 3)))
     md.append("- command: `%s`" % " ".join(shlex.quote(x) for x in sys.argv))
     md.append("")
     md.append(md_table(["allocator", "status", "version", "library"],
@@ -646,13 +707,20 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
 
     # summary
     rows = []
+    macro = [w for w in done_wl if not w.startswith("micro")]
     for n in peers:
         tr = [ratio(w, n, "wall") for w in done_wl]
         rr = [ratio(w, n, "rss") for w in done_wl]
-        rows.append([n, fnum(geomean(tr)), fnum(geomean(rr)), sum(1 for x in tr if x)])
+        rows.append([n, fnum(geomean(tr)), fnum(geomean(rr)),
+                     fnum(geomean([ratio(w, n, "wall") for w in macro])),
+                     fnum(geomean([ratio(w, n, "rss") for w in macro])), sum(1 for x in tr if x)])
     md.append("## Summary: geometric means over the workloads")
     md.append("")
-    md.append(md_table(["peer", "time ratio vs " + str(base), "peak RSS ratio vs " + str(base), "workloads"], rows))
+    md.append(md_table(["peer", "time ratio vs " + str(base), "peak RSS ratio vs " + str(base),
+                        "time ratio, no micro-*", "peak RSS ratio, no micro-*", "workloads compared"], rows))
+    md.append("")
+    md.append("(The micro-* runs hold almost no memory, so their RSS ratios mostly compare the "
+              "allocators' fixed start-up footprint; the no-micro columns leave them out.)")
     md.append("")
 
     # time
@@ -703,7 +771,10 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
 
     # callgrind
     if cg:
-        md.append("## Instructions per malloc/free pair (callgrind, 1 thread; (Ir(2N) - Ir(N)) / N)")
+        md.append("## Instructions per malloc/free pair (callgrind, 1 thread)")
+        md.append("")
+        md.append("Instructions executed outside the benchmark binary (the allocator, and libc "
+                  "for glibc): (Ir(2N pairs) - Ir(N pairs)) / N with `micro -t 1 -S size`, N = %d." % CG_PAIRS[size])
         md.append("")
         md.append(md_table(["size"] + present,
                            [["%d B" % sz] + [fnum(cg.get((n, sz)), 4) if not isinstance(cg.get((n, sz)), str)
@@ -825,16 +896,26 @@ def make_plots(out, base, peers, present, wl, ratio, scal, threads, size):
     for key, title, fname in (("wall", "time", "time_ratio.png"), ("rss", "peak RSS", "rss_ratio.png")):
         if not peers:
             break
-        fig, ax = plt.subplots(figsize=(max(8, 0.55 * len(wl) * max(1, len(peers)) / 2 + 3), 5))
+        fig, ax = plt.subplots(figsize=(min(16, 4 + 0.5 * len(wl)), 5.5))
         width = 0.8 / len(peers)
         for i, n in enumerate(peers):
-            ys = [ratio(w, n, key) or 0 for w in wl]
-            ax.bar([j + (i - (len(peers) - 1) / 2) * width for j in range(len(wl))], ys, width,
-                   label=n, color=colors.get(n))
+            xs = [j + (i - (len(peers) - 1) / 2) * width for j, w in enumerate(wl) if ratio(w, n, key)]
+            ys = [ratio(w, n, key) for w in wl if ratio(w, n, key)]
+            # bars start at 1, so they point up where the baseline wins and down where it loses
+            ax.bar(xs, [y - 1 for y in ys], width, bottom=1, label=n, color=colors.get(n))
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(wl)))
         ax.set_xticklabels(wl, rotation=60, ha="right", fontsize=8)
         ax.set_yscale("log")
+        vals = [ratio(w, n, key) for w in wl for n in peers if ratio(w, n, key)]
+        if vals:
+            lo = math.floor(math.log2(min(vals + [1.0])))
+            hi = math.ceil(math.log2(max(vals + [1.0])))
+            ticks = [2.0 ** k for k in range(lo, hi + 1)]
+            ax.set_ylim(ticks[0] / 1.1, ticks[-1] * 1.1)
+            ax.set_yticks(ticks)
+            ax.set_yticklabels(["%g" % t for t in ticks])
+            ax.minorticks_off()
         ax.set_ylabel("%s: peer / %s (above 1: %s better)" % (title, base, base))
         ax.set_title("%s ratio to %s per workload (%s run)" % (title, base, size))
         ax.legend(fontsize=8)
