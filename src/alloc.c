@@ -33,7 +33,9 @@
 #define JUNK_ALLOC 0xa5
 #define JUNK_FREE 0x5a
 
-static void *alloc_small(size_t size, bool zero)
+/* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX: through the
+ * thread cache. */
+static void *alloc_cached(size_t size, bool zero)
 {
     unsigned cls = sizeclass_of(size);
     void *p = tcache_pop(tls_tcache, cls);
@@ -67,7 +69,7 @@ static void *alloc_big(size_t size, size_t align, bool zero)
 
 static SC_NOINLINE void *alloc_slow(size_t size, bool zero)
 {
-    if (size <= SC_SMALL_MAX) return alloc_small(size, zero);
+    if (size <= SC_TCACHE_LARGE_MAX) return alloc_cached(size, zero);
     return alloc_big(size, os_page, zero);
 }
 
@@ -162,6 +164,15 @@ static void free_block(void *p, block_t *b)
         break;
     case BLOCK_LARGE:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
+        if (b->usable <= SC_TCACHE_LARGE_MAX) {
+            /* Cached if it has exactly its class's pages (aligned
+             * allocations may not). */
+            unsigned cls = sizeclass_of(b->usable);
+            if (page_ceil(sizeclass_size(cls)) == b->usable) {
+                if (!tcache_push(tls_tcache, cls, p)) tcache_free_slow(p, cls);
+                break;
+            }
+        }
         tcache_count_bytes(0, b->usable);
         arena_dalloc_large(b->chunk, b->page, p);
         break;
@@ -266,7 +277,7 @@ static void *alloc_aligned(size_t align, size_t size)
          * page-aligned slab bases, so each one is aligned. */
         unsigned cls = sizeclass_of(size > align ? size : align);
         for (; cls < SC_NSMALL; cls++)
-            if (sizeclass_size(cls) % align == 0) return alloc_small(sizeclass_size(cls), false);
+            if (sizeclass_size(cls) % align == 0) return alloc_cached(sizeclass_size(cls), false);
     }
     if (size < SC_SMALL_MAX + 1) size = SC_SMALL_MAX + 1;
     return alloc_big(size, align, false);

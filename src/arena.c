@@ -257,7 +257,7 @@ static void chunk_maybe_release(arena_t *a, chunk_t *c)
 {
     if (c->nfree != c->npages - c->first_page || a->nchunks <= 1) return;
     page_t *head = &c->pages[c->first_page];
-    if (head->kind != PAGE_FREE_CLEAN) return;
+    if (head->kind != PAGE_FREE_CLEAN || head->npages != c->npages - c->first_page) return;
     run_remove(a, c, head);
     chunk_unlink(a, c);
     chunk_release(c);
@@ -307,10 +307,18 @@ static void arena_decay_locked(arena_t *a, bool all)
     while (a->dirty_oldest) purge_run(a, a->dirty_oldest);
 }
 
-/* Called with the arena lock held at the end of slow-path operations. */
+/* Called with the arena lock held at the end of slow-path operations.
+ * Besides the decay time, dirty pages are bounded by the active ones
+ * (1/8 of them plus a floor), so that a heap that shrinks gives its memory
+ * back even if the program then stays idle; the oldest go first. */
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
+    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_PAGES_BYTES >> os_page_shift);
+    if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
+        a->npurge++;
+        while (a->dirty_oldest && a->ndirty > limit) purge_run(a, a->dirty_oldest);
+    }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
 }
 
@@ -519,10 +527,9 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
     return p;
 }
 
-void arena_dalloc_large(chunk_t *c, page_t *pg, void *p)
+/* Arena lock held. */
+static void dalloc_large_locked(arena_t *a, chunk_t *c, page_t *pg, void *p)
 {
-    arena_t *a = c->arena;
-    mutex_lock(&a->lock);
     if (pg->kind != PAGE_LARGE || pg->head != 0 || chunk_page_addr(c, (size_t)(pg - c->pages)) != p) {
         int kind = pg->kind;
         mutex_unlock(&a->lock);
@@ -532,8 +539,30 @@ void arena_dalloc_large(chunk_t *c, page_t *pg, void *p)
     a->large_ndalloc++;
     a->large_allocated -= n << os_page_shift;
     run_free(a, c, (size_t)(pg - c->pages), n);
+}
+
+void arena_dalloc_large(chunk_t *c, page_t *pg, void *p)
+{
+    arena_t *a = c->arena;
+    mutex_lock(&a->lock);
+    dalloc_large_locked(a, c, pg, p);
     arena_maybe_decay(a);
     mutex_unlock(&a->lock);
+}
+
+void arena_large_flush(void **ptrs, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        arena_t *a = chunk_of(ptrs[i])->arena;
+        mutex_lock(&a->lock);
+        for (; i < n && chunk_of(ptrs[i])->arena == a; i++) {
+            chunk_t *c = chunk_of(ptrs[i]);
+            dalloc_large_locked(a, c, &c->pages[chunk_page_index(c, ptrs[i])], ptrs[i]);
+        }
+        arena_maybe_decay(a);
+        mutex_unlock(&a->lock);
+    }
 }
 
 bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size)

@@ -69,6 +69,9 @@ void arena_bin_flush(unsigned cls, void **ptrs, size_t n);
  * with page_ceil(size) + align - page <= SC_LARGE_MAX. */
 void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero);
 void arena_dalloc_large(chunk_t *c, page_t *pg, void *p);
+/* Frees n large blocks (from a thread cache), one arena lock per run of
+ * blocks of the same arena. */
+void arena_large_flush(void **ptrs, size_t n);
 /* Resizes a large block in place; false if it cannot. */
 bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size);
 

@@ -45,6 +45,13 @@ static const bool config_stats = true;
 #define SC_MAX_ARENAS 256
 #define SC_ARENAS_PER_CPU 4
 
+/* Thread cache: small classes, and large classes up to SC_TCACHE_LARGE_MAX
+ * (large blocks of those sizes are rounded up to their class so that
+ * cached blocks are interchangeable). */
+#define SC_TCACHE_LARGE_MAX ((size_t)64 << 10)
+#define SC_TCACHE_NBINS 45   /* classes 8 .. 64 KiB */
+#define SC_TCACHE_LARGE_ENTRIES 8
+#define SC_TCACHE_LARGE_BYTES ((size_t)256 << 10)
 /* Thread cache: entries per small class (scaled down for big classes). */
 #define SC_TCACHE_MAX_ENTRIES 200
 #define SC_TCACHE_MIN_ENTRIES 8
@@ -52,6 +59,10 @@ static const bool config_stats = true;
 /* Slow-path events between two incremental GC passes of a thread cache. */
 #define SC_TCACHE_GC_INTERVAL 64
 
+/* Dirty pages an arena keeps beyond the decay: at most 1/8 of its active
+ * pages plus this floor; the oldest are purged first. */
+#define SC_DIRTY_FLOOR_PAGES_BYTES ((size_t)2 << 20)
+#define SC_DIRTY_RATIO_SHIFT 3
 /* Default decay time for dirty pages. */
 #define SC_DIRTY_DECAY_MS_DEFAULT 10000 /* options_table.h repeats it */
 
@@ -62,6 +73,7 @@ static const bool config_stats = true;
 static_assert(SC_LARGE_MAX * 2 <= SC_CHUNK_SIZE, "a large run must fit in a chunk beside its header");
 static_assert(SC_SMALL_MAX < SC_LARGE_MAX, "small below large");
 static_assert(SC_NSMALL <= 255, "class + 1 must fit the page map byte");
+static_assert(SC_TCACHE_NBINS > SC_NSMALL && SC_TCACHE_NBINS <= SC_NCLASSES, "cached large classes");
 static_assert((SC_MAX_CHUNK_PAGES & 63) == 0, "page bitmaps are whole words");
 
 #endif

@@ -20,7 +20,10 @@
 #include <errno.h>
 #include <string.h>
 
+/* Freed mappings kept: at most a quarter of the live huge bytes plus
+ * HUGE_CACHE_FLOOR, and never more than HUGE_CACHE_MAX. */
 #define HUGE_CACHE_MAX ((size_t)256 << 20)
+#define HUGE_CACHE_FLOOR ((size_t)8 << 20)
 #define HUGE_CACHE_SLOTS 32
 
 typedef struct huge_cached { void *addr; size_t mapped; uint64_t freed_ms; } huge_cached_t;
@@ -151,8 +154,10 @@ void huge_free(huge_t *h, void *p)
     rtree_set_range((uintptr_t)p, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
     size_t mapped = h->mapped;
     base_free(h, sizeof(huge_t));
-    if (opt.dirty_decay_ms != 0 && mapped <= HUGE_CACHE_MAX / 4) {
-        huge_cache_drain(HUGE_CACHE_MAX - mapped, HUGE_CACHE_SLOTS - 1);
+    size_t limit = __atomic_load_n(&stats.allocated, __ATOMIC_RELAXED) / 4 + HUGE_CACHE_FLOOR;
+    if (limit > HUGE_CACHE_MAX) limit = HUGE_CACHE_MAX;
+    if (opt.dirty_decay_ms != 0 && mapped <= limit) {
+        huge_cache_drain(limit - mapped, HUGE_CACHE_SLOTS - 1);
         mutex_lock(&huge_lock);
         if (ncached < HUGE_CACHE_SLOTS) {
             cache[ncached++] = (huge_cached_t){ p, mapped, opt.dirty_decay_ms > 0 ? os_now_ms() : 0 };

@@ -23,7 +23,7 @@ __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec"))) = &tcac
 static pthread_key_t tcache_key;
 static mutex_t tcache_list_lock;
 static tcache_t *tcache_list, *tcache_recycled;
-static uint16_t bin_caps[SC_NSMALL];
+static uint16_t bin_caps[SC_TCACHE_NBINS];
 static size_t tcache_bytes;
 uint64_t tcache_exited_allocated, tcache_exited_deallocated;
 
@@ -34,10 +34,15 @@ void tcache_init(void)
     mutex_init(&tcache_list_lock);
     size_t slots = 0;
     bool on = opt.tcache && !opt.junk;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         size_t cap = SC_TCACHE_BYTES_PER_BIN / sizeclass_size(c);
         if (cap > SC_TCACHE_MAX_ENTRIES) cap = SC_TCACHE_MAX_ENTRIES;
         if (cap < SC_TCACHE_MIN_ENTRIES) cap = SC_TCACHE_MIN_ENTRIES;
+        if (c >= SC_NSMALL) {
+            cap = SC_TCACHE_LARGE_BYTES / sizeclass_size(c);
+            if (cap > SC_TCACHE_LARGE_ENTRIES) cap = SC_TCACHE_LARGE_ENTRIES;
+            if (cap < 2) cap = 2;
+        }
         if (opt.tcache_max >= 0 && cap > (size_t)opt.tcache_max) cap = (size_t)opt.tcache_max;
         bin_caps[c] = on ? (uint16_t)cap : 0;
         slots += bin_caps[c];
@@ -59,7 +64,7 @@ static tcache_t *tcache_create(void)
     if (!tc) return NULL;
     memset(tc, 0, sizeof(*tc));
     void **slot = (void **)(tc + 1);
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
         b->stack = slot;
         b->cap = bin_caps[c];
@@ -99,6 +104,13 @@ arena_t *tcache_arena(void)
 static void bin_merge_requests(tcache_t *tc, unsigned cls)
 {
     tcache_bin_t *b = &tc->bins[cls];
+    if (cls >= SC_NSMALL) {
+        if (b->nrequests && tc->arena) {
+            __atomic_fetch_add(&tc->arena->large_nrequests, b->nrequests, __ATOMIC_RELAXED);
+            b->nrequests = 0;
+        }
+        return;
+    }
     if (b->nrequests && tc->arena) {
         __atomic_fetch_add(&tc->arena->bins[cls].nrequests, b->nrequests, __ATOMIC_RELAXED);
         b->nrequests = 0;
@@ -111,7 +123,8 @@ static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
     tcache_bin_t *b = &tc->bins[cls];
     if (n > b->count) n = b->count;
     if (!n) return;
-    arena_bin_flush(cls, b->stack, n);
+    if (cls < SC_NSMALL) arena_bin_flush(cls, b->stack, n);
+    else arena_large_flush(b->stack, n);
     memmove(b->stack, b->stack + n, (size_t)(b->count - n) * sizeof(void *));
     b->count = (uint16_t)(b->count - n);
     bin_merge_requests(tc, cls);
@@ -124,7 +137,7 @@ static void tcache_gc(tcache_t *tc)
 {
     if (++tc->gc_ticks < SC_TCACHE_GC_INTERVAL) return;
     tc->gc_ticks = 0;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
         unsigned unused = b->low_water;
         if (unused) {
@@ -135,6 +148,14 @@ static void tcache_gc(tcache_t *tc)
     }
 }
 
+/* Takes up to n regions or blocks of class cls from arena a. */
+static size_t arena_fill(arena_t *a, unsigned cls, void **out, size_t n)
+{
+    if (cls < SC_NSMALL) return arena_bin_fill(a, cls, out, n);
+    /* Large: one block per miss; there is no batch to gain. */
+    return (out[0] = arena_alloc_large(a, sizeclass_size(cls), os_page, false)) != NULL;
+}
+
 void *tcache_alloc_slow(unsigned cls)
 {
     tcache_t *tc = tcache_get();
@@ -142,14 +163,14 @@ void *tcache_alloc_slow(unsigned cls)
     if (!a) return NULL;
     void *p;
     if (!tc || tc->bins[cls].cap == 0) {
-        if (!arena_bin_fill(a, cls, &p, 1)) return NULL;
+        if (!arena_fill(a, cls, &p, 1)) return NULL;
         if (tc && tc != &tcache_exiting) tc->allocated += sizeclass_size(cls);
-        __atomic_fetch_add(&a->bins[cls].nrequests, 1, __ATOMIC_RELAXED);
+        if (cls < SC_NSMALL) __atomic_fetch_add(&a->bins[cls].nrequests, 1, __ATOMIC_RELAXED);
         return p;
     }
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
-    b->count = (uint16_t)arena_bin_fill(a, cls, b->stack, b->fill);
+    b->count = (uint16_t)arena_fill(a, cls, b->stack, b->fill);
     /* Each miss asks for more next time, up to half the stack; GC halves
      * it again for bins whose entries go unused. */
     if (b->fill < b->cap / 2) b->fill = (uint16_t)(b->fill * 2 < b->cap / 2 ? b->fill * 2 : b->cap / 2);
@@ -165,7 +186,8 @@ void tcache_free_slow(void *p, unsigned cls)
     tcache_t *tc = tcache_get();
     if (!tc || tc->bins[cls].cap == 0) {
         if (tc && tc != &tcache_exiting) tc->deallocated += sizeclass_size(cls);
-        arena_bin_flush(cls, &p, 1);
+        if (cls < SC_NSMALL) arena_bin_flush(cls, &p, 1);
+        else arena_large_flush(&p, 1);
         return;
     }
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
@@ -187,7 +209,7 @@ void tcache_count_bytes(size_t allocated, size_t deallocated)
 void tcache_flush(tcache_t *tc)
 {
     if (!tc || tc == &tcache_empty || tc == &tcache_exiting) return;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         bin_flush_bottom(tc, c, tc->bins[c].count);
         bin_merge_requests(tc, c);
         tc->bins[c].low_water = 0;
@@ -198,7 +220,7 @@ void tcache_stats_merge(void)
 {
     tcache_t *tc = tls_tcache;
     if (tc == &tcache_empty || tc == &tcache_exiting) return;
-    for (unsigned c = 0; c < SC_NSMALL; c++) bin_merge_requests(tc, c);
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) bin_merge_requests(tc, c);
 }
 
 static void tcache_thread_exit(void *arg)

@@ -3,6 +3,9 @@
  * stack per class. The fast paths below take no lock, do no atomic
  * read-modify-write and make no system call.
  *
+ * Classes past the small ones hold large blocks up to SC_TCACHE_LARGE_MAX,
+ * so that a 64 KiB malloc/free pair takes no lock either.
+ *
  * A thread that has not allocated yet points at tcache_empty, whose stacks
  * have count 0 and cap 0: its first malloc misses, its first free finds the
  * stack full, and that one slow path creates the real cache. So the fast
@@ -28,7 +31,7 @@ typedef struct tcache_bin {
 } tcache_bin_t;
 
 typedef struct tcache {
-    tcache_bin_t bins[SC_NSMALL];
+    tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
     arena_t *arena;
