@@ -132,11 +132,11 @@ static void block_find(void *p, block_t *b, bool strict)
     page_t *pg = &c->pages[pi];
     b->chunk = c;
     b->page = pg;
-    if (pg->bin) {
-        unsigned cls = pg->bin - 1u;
-        uintptr_t base = (uintptr_t)chunk_page_addr(c, pi - pg->head);
-        uint32_t off = (uint32_t)(a - base), idx = sizeclass_index(cls, off);
-        if (idx * sizeclass_info[cls].size != off || idx >= sizeclass_info[cls].nregs) {
+    uint32_t m = c->smallmap[pi];
+    if (m) {
+        unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;
+        uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
+        if (!sizeclass_region_start(&sizeclass_info[cls], off)) {
             if (strict) sc_misuse("invalid pointer", p);
             return;
         }
@@ -195,16 +195,13 @@ SC_EXPORT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p, e = rtree_lookup(a);
     if (likely(e && (e & RTREE_TAG_MASK) == 0)) {
-        chunk_t *c = (chunk_t *)e;
-        size_t pi = (a - e) >> os_page_shift;
-        const page_t *pg = &c->pages[pi];
-        unsigned bin = pg->bin;
-        if (likely(bin)) {
+        const chunk_t *c = (const chunk_t *)e;
+        uint32_t m = c->smallmap[(a - e) >> os_page_shift];
+        if (likely(m)) {
             /* The pointer must be the start of a region of its slab. */
-            const sizeclass_info_t *ci = &sizeclass_info[bin - 1];
-            uint32_t off = (uint32_t)(a - e - ((pi - pg->head) << os_page_shift));
-            uint32_t idx = (uint32_t)(((uint64_t)off * ci->recip) >> 32);
-            if (likely(idx * ci->size == off && idx < ci->nregs) && tcache_push(tls_tcache, bin - 1, p))
+            unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;
+            uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
+            if (likely(sizeclass_region_start(&sizeclass_info[cls], off)) && tcache_push(tls_tcache, cls, p))
                 return;
         }
     }

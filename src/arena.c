@@ -135,11 +135,9 @@ static void run_insert(arena_t *a, chunk_t *c, size_t pi, size_t n, int kind, ui
 {
     page_t *head = &c->pages[pi], *tail = &c->pages[pi + n - 1];
     tail->kind = (uint8_t)kind;
-    tail->bin = 0;
     tail->head = (uint32_t)(n - 1);
     tail->npages = (uint32_t)n;
     head->kind = (uint8_t)kind;
-    head->bin = 0;
     head->head = 0;
     head->npages = (uint32_t)n;
     int dirty = kind == PAGE_FREE_DIRTY;
@@ -267,7 +265,7 @@ static void chunk_maybe_release(arena_t *a, chunk_t *c)
 static void run_free(arena_t *a, chunk_t *c, size_t pi, size_t n)
 {
     for (size_t i = pi; i < pi + n; i++) {
-        c->pages[i].bin = 0;
+        c->smallmap[i] = 0;
         c->pages[i].kind = PAGE_FREE_DIRTY;
     }
     a->nactive -= n;
@@ -367,7 +365,7 @@ static slab_t *slab_alloc(arena_t *a, unsigned cls)
         pg->head = (uint32_t)i;
         pg->npages = (uint32_t)n;
         pg->slab = s;
-        pg->bin = (uint8_t)(cls + 1);
+        c->smallmap[pi + i] = (uint32_t)(cls + 1) << SMALLMAP_SHIFT | (uint32_t)(i << os_page_shift);
     }
     a->nactive += n;
     arena_maybe_decay(a);
@@ -511,7 +509,6 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
     for (size_t i = 0; i < n; i++) {
         page_t *pg = &c->pages[pi + i];
         pg->kind = PAGE_LARGE;
-        pg->bin = 0;
         pg->head = (uint32_t)i;
     }
     c->pages[pi].npages = (uint32_t)n;
@@ -589,7 +586,6 @@ bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size)
             for (size_t i = old_n; i < new_n; i++) {
                 page_t *p = &c->pages[pi + i];
                 p->kind = PAGE_LARGE;
-                p->bin = 0;
                 p->head = (uint32_t)i;
             }
             a->nactive += need;
@@ -671,21 +667,21 @@ size_t arena_check(arena_t *a)
                 CHECK(prev_free_kind != pg->kind, "chunk %p page %zu: unmerged free runs\n", (void *)c, pi);
                 CHECK(a->runmap[pg->kind][n / 64] & (1ull << (n % 64)), "chunk %p page %zu: free run not listed\n", (void *)c, pi);
                 for (size_t i = 0; i < n; i++)
-                    CHECK(c->pages[pi + i].bin == 0 && c->pages[pi + i].kind <= PAGE_FREE_DIRTY,
-                          "chunk %p page %zu: free page with bin or kind set\n", (void *)c, pi + i);
+                    CHECK(c->smallmap[pi + i] == 0 && c->pages[pi + i].kind <= PAGE_FREE_DIRTY,
+                          "chunk %p page %zu: free page with a small map entry or wrong kind\n", (void *)c, pi + i);
                 if (pg->kind == PAGE_FREE_DIRTY) ndirty += n; else nclean += n;
                 nfree += n;
                 prev_free_kind = pg->kind;
             } else if (pg->kind == PAGE_SMALL) {
                 slab_t *s = pg->slab;
-                unsigned cls = pg->bin - 1u;
-                CHECK(pg->bin >= 1 && pg->bin <= SC_NSMALL && s && s->cls == cls && s->base == chunk_page_addr(c, pi),
+                unsigned bin = chunk_small_bin(c, pi), cls = bin - 1u;
+                CHECK(bin >= 1 && bin <= SC_NSMALL && s && s->cls == cls && s->base == chunk_page_addr(c, pi),
                       "chunk %p page %zu: bad slab\n", (void *)c, pi);
                 if (cls >= SC_NSMALL || !s) break;
                 CHECK(n == sizeclass_info[cls].slab_pages, "chunk %p page %zu: slab length\n", (void *)c, pi);
                 for (size_t i = 0; i < n; i++)
-                    CHECK(c->pages[pi + i].kind == PAGE_SMALL && c->pages[pi + i].bin == pg->bin &&
-                          c->pages[pi + i].head == i && c->pages[pi + i].slab == s,
+                    CHECK(c->pages[pi + i].kind == PAGE_SMALL && c->pages[pi + i].head == i && c->pages[pi + i].slab == s &&
+                          c->smallmap[pi + i] == ((uint32_t)bin << SMALLMAP_SHIFT | (uint32_t)(i << os_page_shift)),
                           "chunk %p page %zu: slab page map\n", (void *)c, pi + i);
                 size_t pop = 0;
                 for (unsigned w = 0; w < (sizeclass_info[cls].nregs + 63) / 64; w++)
@@ -697,7 +693,7 @@ size_t arena_check(arena_t *a)
                 prev_free_kind = -1;
             } else if (pg->kind == PAGE_LARGE) {
                 for (size_t i = 0; i < n; i++)
-                    CHECK(c->pages[pi + i].kind == PAGE_LARGE && c->pages[pi + i].head == i && c->pages[pi + i].bin == 0,
+                    CHECK(c->pages[pi + i].kind == PAGE_LARGE && c->pages[pi + i].head == i && c->smallmap[pi + i] == 0,
                           "chunk %p page %zu: large page map\n", (void *)c, pi + i);
                 nactive += n;
                 large += n << os_page_shift;

@@ -4,17 +4,24 @@
  * it is. With the rtree (rtree.h) this gives pointer -> metadata in O(1)
  * without a lock: slot -> chunk, (ptr - chunk) >> page_shift -> page_t.
  *
- * Page map invariants (for pages first_page .. npages-1):
+ * Two maps, one entry per page:
+ *   - smallmap, 4 bytes, read by free()'s fast path: for a slab page,
+ *     (class + 1) << 24 | the byte offset of the page from the slab start;
+ *     0 for every other page. One load gives the class and what is needed
+ *     to check that the pointer starts a region.
+ *   - pages, the full entries (page_t), read and written under the arena
+ *     lock.
+ * Invariants (for pages first_page .. npages-1):
  *   - the pages are tiled by runs: free runs, slabs and large blocks;
- *   - every page of a slab has kind PAGE_SMALL, bin = class + 1, head =
- *     its distance from the slab's first page, and the slab's descriptor;
- *   - every page of a large block has kind PAGE_LARGE, bin 0, head as above;
- *     the first has npages;
- *   - every page of a free run has a free kind and bin 0; the first and the
- *     last page carry the run's kind, npages, and head (0 and npages - 1);
- *   - two adjacent free runs never have the same kind (they are merged).
- * bin is 0 for everything that is not a small region, and a fresh (zero)
- * page map reads as one clean free run: bin 0, kind PAGE_FREE_CLEAN.
+ *   - every page of a slab has kind PAGE_SMALL, head = its distance from the
+ *     slab's first page, the slab's descriptor, and a smallmap entry;
+ *   - every page of a large block has kind PAGE_LARGE and head as above; the
+ *     first has npages;
+ *   - every page of a free run has a free kind; the first and the last page
+ *     carry the run's kind, npages, and head (0 and npages - 1);
+ *   - two adjacent free runs never have the same kind (they are merged);
+ *   - smallmap is 0 exactly for the pages that are not in a slab.
+ * A fresh (zero) header reads as one clean free run with no slab pages.
  */
 #ifndef SC_CHUNK_H
 #define SC_CHUNK_H
@@ -34,9 +41,8 @@ struct slab;
 struct arena;
 
 typedef struct page {
-    uint8_t bin;         /* small: size class + 1; else 0. Read by free's fast path */
     uint8_t kind;        /* enum page_kind */
-    uint16_t reserved;
+    uint8_t reserved[3];
     uint32_t head;       /* distance from the run's first page */
     uint32_t npages;     /* run length, at the first (and for free runs the last) page */
     uint32_t reserved2;
@@ -59,8 +65,16 @@ typedef struct chunk {
     uint32_t nfree;             /* free pages (clean or dirty) */
     uint32_t reserved;
     uint64_t pad[3];
+    uint32_t smallmap[SC_MAX_CHUNK_PAGES];
     page_t pages[];
 } chunk_t;
+
+#define SMALLMAP_SHIFT 24
+#define SMALLMAP_OFFSET_MASK ((1u << SMALLMAP_SHIFT) - 1)
+static_assert(((size_t)32 << SC_MAX_PAGE_SHIFT) <= SMALLMAP_OFFSET_MASK, "slab offsets fit the small map");
+
+/* Class + 1 of the slab page pi, or 0. */
+SC_INLINE unsigned chunk_small_bin(const chunk_t *c, size_t pi) { return c->smallmap[pi] >> SMALLMAP_SHIFT; }
 
 static_assert(sizeof(chunk_t) % 64 == 0, "page map aligned");
 

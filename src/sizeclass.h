@@ -11,6 +11,9 @@ typedef struct sizeclass_info {
     uint32_t recip;      /* ceil(2^32 / size): offset -> index by multiply */
     uint32_t nregs;      /* small: regions per slab */
     uint32_t slab_pages; /* small: pages per slab */
+    uint64_t divmagic;   /* ceil(2^64 / size): divisibility by one multiply */
+    uint32_t limit;      /* small: nregs * size, the end of the last region */
+    uint32_t reserved;
 } sizeclass_info_t;
 
 extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];
@@ -40,6 +43,15 @@ SC_INLINE unsigned sizeclass_compute(size_t size)
 }
 
 SC_INLINE size_t sizeclass_size(unsigned cls) { return sizeclass_info[cls].size; }
+
+/* Whether byte offset off in a slab of this class starts a region: a
+ * multiple of the size (Lemire's test: off * ceil(2^64 / size) wraps below
+ * the magic exactly for multiples, for any 32-bit off) before the end of
+ * the last region. One multiplication, no division. */
+SC_INLINE bool sizeclass_region_start(const sizeclass_info_t *ci, uint32_t off)
+{
+    return (uint64_t)off * ci->divmagic <= ci->divmagic - 1 && off < ci->limit;
+}
 
 /* Region index of a byte offset in a slab, by multiplication. Exact for
  * multiples of the size; callers check index * size == offset. */

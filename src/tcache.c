@@ -103,18 +103,11 @@ arena_t *tcache_arena(void)
 
 static void bin_merge_requests(tcache_t *tc, unsigned cls)
 {
-    tcache_bin_t *b = &tc->bins[cls];
-    if (cls >= SC_NSMALL) {
-        if (b->nrequests && tc->arena) {
-            __atomic_fetch_add(&tc->arena->large_nrequests, b->nrequests, __ATOMIC_RELAXED);
-            b->nrequests = 0;
-        }
-        return;
-    }
-    if (b->nrequests && tc->arena) {
-        __atomic_fetch_add(&tc->arena->bins[cls].nrequests, b->nrequests, __ATOMIC_RELAXED);
-        b->nrequests = 0;
-    }
+    uint32_t n = tc->nrequests[cls];
+    if (!n || !tc->arena) return;
+    uint64_t *sum = cls < SC_NSMALL ? &tc->arena->bins[cls].nrequests : &tc->arena->large_nrequests;
+    __atomic_fetch_add(sum, n, __ATOMIC_RELAXED);
+    tc->nrequests[cls] = 0;
 }
 
 /* Gives back the oldest n entries of bin cls (the bottom of the stack). */

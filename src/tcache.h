@@ -26,12 +26,11 @@ typedef struct tcache_bin {
     uint16_t cap;
     uint16_t low_water;
     uint16_t fill;       /* how many to take from the arena on a miss */
-    uint32_t nrequests;  /* fast-path allocations since the last merge */
-    uint32_t reserved;
 } tcache_bin_t;
 
 typedef struct tcache {
     tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
+    uint32_t nrequests[SC_TCACHE_NBINS]; /* allocations per class since the last merge */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
     arena_t *arena;
@@ -51,7 +50,7 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     if (unlikely(b->count == 0)) return NULL;
     void *p = b->stack[--b->count];
     if (b->count < b->low_water) b->low_water = b->count;
-    b->nrequests++;
+    tc->nrequests[cls]++;
     tc->allocated += sizeclass_size(cls);
     return p;
 }
