@@ -193,10 +193,10 @@ static SC_NOINLINE void free_slow(void *p)
 
 SC_EXPORT void sc_free(void *p)
 {
-    uintptr_t a = (uintptr_t)p, e = rtree_lookup(a);
-    if (likely(e && (e & RTREE_TAG_MASK) == 0)) {
-        const chunk_t *c = (const chunk_t *)e;
-        uint32_t m = c->smallmap[(a - e) >> os_page_shift];
+    uintptr_t a = (uintptr_t)p;
+    if (likely(rtree_in_arena_chunk(a))) {
+        const chunk_t *c = chunk_of(p);
+        uint32_t m = c->smallmap[(a & SC_CHUNK_MASK) >> os_page_shift];
         if (likely(m)) {
             /* The pointer must be the start of a region of its slab. */
             unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;

@@ -23,11 +23,13 @@ chunk_t *chunk_alloc(struct arena *arena)
         os_unmap(c, SC_CHUNK_SIZE);
         return NULL;
     }
+    rtree_mark_arena_chunk((uintptr_t)c, true);
     return c;
 }
 
 void chunk_release(chunk_t *c)
 {
+    rtree_mark_arena_chunk((uintptr_t)c, false);
     rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0);
     os_unmap(c, SC_CHUNK_SIZE);
 }

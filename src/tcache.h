@@ -21,16 +21,17 @@
 #include "arena.h"
 
 typedef struct tcache_bin {
-    void **stack;        /* entries [0, count) are free regions; top is count - 1 */
-    uint16_t count;
+    void **stack;        /* entries [0, count) are free regions; top is count - 1;
+                            stack[-1] is a NULL sentinel */
+    uint32_t count;
     uint16_t cap;
     uint16_t low_water;
-    uint16_t fill;       /* how many to take from the arena on a miss */
 } tcache_bin_t;
 
 typedef struct tcache {
     tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
     uint32_t nrequests[SC_TCACHE_NBINS]; /* allocations per class since the last merge */
+    uint16_t fill[SC_TCACHE_NBINS];      /* how many to take from the arena on a miss */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
     arena_t *arena;
@@ -49,7 +50,7 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     tcache_bin_t *b = &tc->bins[cls];
     if (unlikely(b->count == 0)) return NULL;
     void *p = b->stack[--b->count];
-    if (b->count < b->low_water) b->low_water = b->count;
+    if (b->count < b->low_water) b->low_water = (uint16_t)b->count;
     tc->nrequests[cls]++;
     tc->allocated += sizeclass_size(cls);
     return p;
@@ -60,9 +61,12 @@ SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p)
 {
     tcache_bin_t *b = &tc->bins[cls];
     if (unlikely(b->count >= b->cap)) return false;
-    /* The cheapest double free check: freeing the block just freed. */
-    if (unlikely(b->count && b->stack[b->count - 1] == p)) sc_misuse("double free", p);
-    b->stack[b->count++] = p;
+    /* The cheapest double free check: freeing the block just freed (the
+     * sentinel below an empty stack is NULL, never p). */
+    void **top = b->stack + b->count;
+    if (unlikely(top[-1] == p)) sc_misuse("double free", p);
+    *top = p;
+    b->count++;
     tc->deallocated += sizeclass_size(cls);
     return true;
 }
