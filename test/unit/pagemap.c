@@ -20,7 +20,9 @@ int main(void)
         CHECKF(e && (e & RTREE_TAG_MASK) == 0 && (chunk_t *)e == chunk_of(p), "small %zu not in a chunk", size);
         chunk_t *c = chunk_of(p);
         page_t *pg = &c->pages[chunk_page_index(c, p)];
-        CHECKF(pg->kind == PAGE_SMALL && pg->bin == sizeclass_of(size) + 1, "small %zu page map", size);
+        size_t pi = chunk_page_index(c, p);
+        CHECKF(pg->kind == PAGE_SMALL && chunk_small_bin(c, pi) == sizeclass_of(size) + 1, "small %zu page map", size);
+        CHECK(rtree_in_arena_chunk((uintptr_t)p));
         slab_t *s = pg->slab;
         CHECK(s && s->base == chunk_page_addr(c, chunk_page_index(c, p) - pg->head));
         CHECK(slab_region_index(s, p) >= 0);
@@ -33,7 +35,7 @@ int main(void)
     chunk_t *c = chunk_of(l);
     CHECK(rtree_lookup((uintptr_t)l) == (uintptr_t)c);
     size_t pi = chunk_page_index(c, l);
-    CHECK(c->pages[pi].kind == PAGE_LARGE && c->pages[pi].head == 0 && c->pages[pi].bin == 0);
+    CHECK(c->pages[pi].kind == PAGE_LARGE && c->pages[pi].head == 0 && chunk_small_bin(c, pi) == 0);
     CHECK(c->pages[pi].npages == (100000 + os_page - 1) / os_page);
     CHECK(c->pages[pi + 3].kind == PAGE_LARGE && c->pages[pi + 3].head == 3);
     CHECK(c->pages[0].kind == PAGE_HEADER);
@@ -57,6 +59,7 @@ int main(void)
     CHECK(hd->addr == h && hd->mapped >= hs);
     CHECK(rtree_lookup((uintptr_t)h + hs - 1) == e);
     CHECK(((uintptr_t)h & SC_CHUNK_MASK) == 0);
+    CHECK(!rtree_in_arena_chunk((uintptr_t)h)); /* huge blocks take the slow path */
     sc_free(h);
     CHECK(rtree_lookup((uintptr_t)h) != e);
 
@@ -68,6 +71,8 @@ int main(void)
     /* Foreign pointers are not ours. */
     int local;
     CHECK(rtree_lookup((uintptr_t)&local) == 0);
+    CHECK(!rtree_in_arena_chunk((uintptr_t)&local));
+    CHECK(!rtree_in_arena_chunk((uintptr_t)1 << 60));
     CHECK(rtree_lookup((uintptr_t)1 << 60) == 0);
     CHECK(rtree_lookup(0) == 0);
     CHECK(sc_heap_check() == 0);
