@@ -20,10 +20,10 @@
 #include <errno.h>
 #include <string.h>
 
-/* Freed mappings kept: at most a quarter of the live huge bytes plus
+/* Freed mappings kept: at most half the live huge bytes plus
  * HUGE_CACHE_FLOOR, and never more than HUGE_CACHE_MAX. */
 #define HUGE_CACHE_MAX ((size_t)256 << 20)
-#define HUGE_CACHE_FLOOR ((size_t)8 << 20)
+#define HUGE_CACHE_FLOOR ((size_t)16 << 20)
 #define HUGE_CACHE_SLOTS 32
 
 typedef struct huge_cached { void *addr; size_t mapped; uint64_t freed_ms; } huge_cached_t;
@@ -79,13 +79,15 @@ static void huge_cache_drain(size_t keep, size_t keep_slots)
     for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped);
 }
 
-/* The smallest cached mapping of at least *mapped bytes aligned to align,
- * its tail unmapped if it is more than 1/8 too long; *mapped is set to its
- * size. NULL if none. */
+/* The smallest cached mapping of at least *mapped bytes aligned to align.
+ * A longer one is split at the first chunk boundary past the request: the
+ * tail stays cached (its pages are still backed and reusable), the pages
+ * between the request's end and that boundary are unmapped. NULL if none. */
 static void *huge_cache_take(size_t *mapped, size_t align)
 {
     void *p = NULL;
-    size_t excess = 0;
+    char *gap = NULL;
+    size_t gap_len = 0;
     mutex_lock(&huge_lock);
     size_t best = ncached;
     for (size_t i = 0; i < ncached; i++) {
@@ -93,14 +95,22 @@ static void *huge_cache_take(size_t *mapped, size_t align)
         if (best == ncached || cache[i].mapped < cache[best].mapped) best = i;
     }
     if (best < ncached) {
-        p = cache[best].addr;
-        size_t have = cache[best].mapped;
+        huge_cached_t e = cache[best];
+        p = e.addr;
         cache_remove(best);
-        if (have - *mapped > *mapped / 8) excess = have - *mapped;
-        else *mapped = have;
+        size_t keep = chunk_ceil(*mapped);
+        if (e.mapped - *mapped <= *mapped / 8 || keep >= e.mapped) {
+            *mapped = e.mapped; /* close enough: take it whole */
+        } else {
+            gap = (char *)p + *mapped;
+            gap_len = keep - *mapped;
+            cache[ncached++] = (huge_cached_t){ (char *)p + keep, e.mapped - keep, e.freed_ms };
+            cached_bytes += e.mapped - keep;
+            stats.mapped += e.mapped - keep;
+        }
     }
     mutex_unlock(&huge_lock);
-    if (excess) os_unmap((char *)p + *mapped, excess);
+    if (gap_len) os_unmap(gap, gap_len);
     return p;
 }
 
@@ -154,7 +164,7 @@ void huge_free(huge_t *h, void *p)
     rtree_set_range((uintptr_t)p, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
     size_t mapped = h->mapped;
     base_free(h, sizeof(huge_t));
-    size_t limit = __atomic_load_n(&stats.allocated, __ATOMIC_RELAXED) / 4 + HUGE_CACHE_FLOOR;
+    size_t limit = __atomic_load_n(&stats.allocated, __ATOMIC_RELAXED) / 2 + HUGE_CACHE_FLOOR;
     if (limit > HUGE_CACHE_MAX) limit = HUGE_CACHE_MAX;
     if (opt.dirty_decay_ms != 0 && mapped <= limit) {
         huge_cache_drain(limit - mapped, HUGE_CACHE_SLOTS - 1);
