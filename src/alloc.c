@@ -24,6 +24,7 @@
 #include "init.h"
 #include "options.h"
 #include "tcache.h"
+#include "valgrind.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -32,6 +33,25 @@
 
 #define JUNK_ALLOC 0xa5
 #define JUNK_FREE 0x5a
+
+/* Tell memcheck (VALGRIND=1 builds) that a block was handed out or taken
+ * back; compiled away otherwise. */
+SC_INLINE void *vg_alloc(void *p, size_t size, bool zeroed)
+{
+    if (config_valgrind && p) {
+        VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zeroed);
+        /* The rest of the region or run is off limits, so that an
+         * overflow is seen. */
+        size_t usable = sc_malloc_usable_size(p);
+        if (usable > size) VALGRIND_MAKE_MEM_NOACCESS((char *)p + size, usable - size);
+    }
+    return p;
+}
+
+SC_INLINE void vg_free(void *p)
+{
+    if (config_valgrind && p) VALGRIND_FREELIKE_BLOCK(p, 0);
+}
 
 /* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX: through the
  * thread cache. */
@@ -77,9 +97,9 @@ SC_EXPORT void *sc_malloc(size_t size)
 {
     if (likely(size <= SC_LOOKUP_MAX)) {
         void *p = tcache_pop(tls_tcache, sizeclass_lookup[(size + 7) >> 3]);
-        if (likely(p)) return p;
+        if (likely(p)) return vg_alloc(p, size, false);
     }
-    return alloc_slow(size, false);
+    return vg_alloc(alloc_slow(size, false), size, false);
 }
 
 SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
@@ -88,9 +108,9 @@ SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
     if (unlikely(__builtin_mul_overflow(nmemb, size, &total))) { errno = ENOMEM; return NULL; }
     if (likely(total <= SC_LOOKUP_MAX)) {
         void *p = tcache_pop(tls_tcache, sizeclass_lookup[(total + 7) >> 3]);
-        if (likely(p)) return memset(p, 0, total);
+        if (likely(p)) return memset(vg_alloc(p, total, false), 0, total);
     }
-    return alloc_slow(total, true);
+    return vg_alloc(alloc_slow(total, true), total, true);
 }
 
 /* ---- finding a block from its pointer ---------------------------------- */
@@ -157,6 +177,7 @@ static void block_find(void *p, block_t *b, bool strict)
 
 static void free_block(void *p, block_t *b)
 {
+    vg_free(p);
     switch (b->type) {
     case BLOCK_SMALL:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->usable);
@@ -201,8 +222,10 @@ SC_EXPORT void sc_free(void *p)
             /* The pointer must be the start of a region of its slab. */
             unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;
             uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
-            if (likely(sizeclass_region_start(&sizeclass_info[cls], off)) && tcache_push(tls_tcache, cls, p))
+            if (likely(sizeclass_region_start(&sizeclass_info[cls], off)) && tcache_push(tls_tcache, cls, p)) {
+                vg_free(p);
                 return;
+            }
         }
     }
     free_slow(p);
@@ -228,7 +251,8 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     block_t b;
     block_find(p, &b, true);
     if (size > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
-    switch (b.type) {
+    /* Under memcheck every realloc moves, so that it tracks both blocks. */
+    switch (config_valgrind ? BLOCK_NONE : b.type) {
     case BLOCK_SMALL:
         if (size <= SC_SMALL_MAX && sizeclass_of(size) == b.cls) return p;
         break;
@@ -249,9 +273,13 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         }
         break;
     }
-    void *q = alloc_slow(size, false);
+    void *q = vg_alloc(alloc_slow(size, false), size, false);
     if (!q) return NULL;
+    /* A small block's live bytes are its class size; the caller asked for
+     * less, and memcheck would flag the copy of the slack. */
+    if (config_valgrind) VALGRIND_DISABLE_ERROR_REPORTING;
     memcpy(q, p, b.live < size ? b.live : size);
+    if (config_valgrind) VALGRIND_ENABLE_ERROR_REPORTING;
     free_block(p, &b);
     return q;
 }
@@ -265,7 +293,14 @@ SC_EXPORT void *sc_reallocarray(void *p, size_t nmemb, size_t size)
 
 /* ---- aligned allocation ------------------------------------------------- */
 
+static void *alloc_aligned_raw(size_t align, size_t size);
+
 static void *alloc_aligned(size_t align, size_t size)
+{
+    return vg_alloc(alloc_aligned_raw(align, size), size, false);
+}
+
+static void *alloc_aligned_raw(size_t align, size_t size)
 {
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     if (align <= 16 && (align <= 8 || size > 8)) return alloc_slow(size ? size : 1, false);

@@ -17,6 +17,13 @@
 #define SC_DEBUG 0
 #endif
 static const int config_debug = SC_DEBUG;
+/* Valgrind annotations (make VALGRIND=1): blocks are reported to memcheck
+ * as malloc-like, so it sees use-after-free, overflows and leaks in
+ * programs running on scmalloc. */
+#ifndef SC_VALGRIND
+#define SC_VALGRIND 0
+#endif
+static const bool config_valgrind = SC_VALGRIND;
 /* Statistics counters on the slow paths and per-thread byte counters. */
 static const bool config_stats = true;
 

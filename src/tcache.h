@@ -50,6 +50,8 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     tcache_bin_t *b = &tc->bins[cls];
     if (unlikely(b->count == 0)) return NULL;
     void *p = b->stack[--b->count];
+    /* Memcheck must not find the stale slot and call a leaked block reachable. */
+    if (config_valgrind) b->stack[b->count] = NULL;
     if (b->count < b->low_water) b->low_water = (uint16_t)b->count;
     tc->nrequests[cls]++;
     tc->allocated += sizeclass_size(cls);
