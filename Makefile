@@ -72,6 +72,7 @@ test:
 	$(MAKE) all DEBUG=3 BUILDDIR=build/debug
 	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
 	$(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind
+	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
 	test/run.sh
 
 install: all

@@ -167,8 +167,9 @@ static void block_find(void *p, block_t *b, bool strict)
     }
     if (pg->kind == PAGE_LARGE && pg->head == 0 && chunk_page_addr(c, pi) == p) {
         b->type = BLOCK_LARGE;
-        b->usable = (size_t)pg->npages << os_page_shift;
-        b->live = pg->size < b->usable ? pg->size : b->usable;
+        /* All of it: a block reused from a thread cache does not record
+         * the size it was last asked for. */
+        b->usable = b->live = (size_t)pg->npages << os_page_shift;
         return;
     }
     if (strict)

@@ -273,18 +273,25 @@ static void run_free(arena_t *a, chunk_t *c, size_t pi, size_t n)
     run_merge_insert(a, c, pi, n, PAGE_FREE_DIRTY, now);
 }
 
-static void purge_run(arena_t *a, page_t *head)
+/* Purges one dirty run. False if the kernel refused: the run stays dirty
+ * (pages we cannot prove zero are never called clean) and moves to the
+ * back of the decay list. */
+static bool purge_run(arena_t *a, page_t *head)
 {
     chunk_t *c = chunk_of(head);
     size_t pi = (size_t)(head - c->pages), n = head->npages;
     run_remove(a, c, head);
-    os_purge(chunk_page_addr(c, pi), n << os_page_shift);
     a->nmadvise++;
+    if (!os_purge(chunk_page_addr(c, pi), n << os_page_shift)) {
+        run_insert(a, c, pi, n, PAGE_FREE_DIRTY, os_now_ms());
+        return false;
+    }
     a->purged += n;
     c->pages[pi].kind = PAGE_FREE_CLEAN;
     c->pages[pi + n - 1].kind = PAGE_FREE_CLEAN;
     run_merge_insert(a, c, pi, n, PAGE_FREE_CLEAN, 0);
     chunk_maybe_release(a, c);
+    return true;
 }
 
 /* Arena lock held. */
@@ -297,12 +304,13 @@ static void arena_decay_locked(arena_t *a, bool all)
             uint64_t now = os_now_ms();
             a->npurge++;
             while (a->dirty_oldest && now - a->dirty_oldest->dirty_ms >= (uint64_t)opt.dirty_decay_ms)
-                purge_run(a, a->dirty_oldest);
+                if (!purge_run(a, a->dirty_oldest)) break;
             return;
         }
     }
     a->npurge++;
-    while (a->dirty_oldest) purge_run(a, a->dirty_oldest);
+    for (size_t runs = a->ndirty; a->dirty_oldest && runs; runs--)
+        if (!purge_run(a, a->dirty_oldest)) break;
 }
 
 /* Called with the arena lock held at the end of slow-path operations.
@@ -315,7 +323,8 @@ static void arena_maybe_decay(arena_t *a)
     size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_PAGES_BYTES >> os_page_shift);
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         a->npurge++;
-        while (a->dirty_oldest && a->ndirty > limit) purge_run(a, a->dirty_oldest);
+        while (a->dirty_oldest && a->ndirty > limit)
+            if (!purge_run(a, a->dirty_oldest)) break;
     }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
 }
@@ -429,8 +438,7 @@ size_t arena_bin_fill(arena_t *a, unsigned cls, void **out, size_t n)
     return got;
 }
 
-/* Bin lock held. Returns the slab if it became empty and must be freed
- * (after the bin lock is dropped). */
+/* Bin lock held. Returns the slab if it became empty and must be freed. */
 static slab_t *bin_dalloc_locked(bin_t *b, chunk_t *c, void *p)
 {
     page_t *pg = &c->pages[chunk_page_index(c, p)];
@@ -459,26 +467,19 @@ void arena_bin_flush(unsigned cls, void **ptrs, size_t n)
     while (n) {
         arena_t *a = chunk_of(ptrs[0])->arena;
         bin_t *b = &a->bins[cls];
-        slab_t *empty[64];
-        size_t nempty = 0, left = 0;
+        size_t left = 0;
         mutex_lock(&b->lock);
         b->nflushes++;
         for (size_t i = 0; i < n; i++) {
             chunk_t *c = chunk_of(ptrs[i]);
             if (c->arena != a) { ptrs[left++] = ptrs[i]; continue; }
             slab_t *s = bin_dalloc_locked(b, c, ptrs[i]);
-            if (s) {
-                if (nempty == 64) {
-                    mutex_unlock(&b->lock);
-                    for (size_t k = 0; k < nempty; k++) slab_free(a, empty[k]);
-                    nempty = 0;
-                    mutex_lock(&b->lock);
-                }
-                empty[nempty++] = s;
-            }
+            /* Freed under the bin lock (bin -> arena is the lock order), so
+             * that fork() never sees a slab counted out of its bin whose
+             * pages are not yet free. */
+            if (s) slab_free(a, s);
         }
         mutex_unlock(&b->lock);
-        for (size_t k = 0; k < nempty; k++) slab_free(a, empty[k]);
         n = left;
     }
 }
@@ -495,21 +496,28 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
     mutex_lock(&a->lock);
     size_t pi = run_alloc(a, n + extra, &c, &clean);
     if (!pi) { mutex_unlock(&a->lock); errno = ENOMEM; return NULL; }
+    size_t lead = 0, trail = 0;
     if (extra) {
-        /* Trim to the aligned part; the pieces keep their state. */
-        int kind = clean ? PAGE_FREE_CLEAN : PAGE_FREE_DIRTY;
         uintptr_t addr = (uintptr_t)chunk_page_addr(c, pi);
-        size_t lead = (((addr + align - 1) & ~(align - 1)) - addr) >> os_page_shift;
-        size_t trail = extra - lead;
-        uint64_t now = kind == PAGE_FREE_DIRTY ? os_now_ms() : 0;
-        if (lead) run_insert(a, c, pi, lead, kind, now);
-        if (trail) run_insert(a, c, pi + lead + n, trail, kind, now);
-        pi += lead;
+        lead = (((addr + align - 1) & ~(align - 1)) - addr) >> os_page_shift;
+        trail = extra - lead;
     }
+    size_t first = pi;
+    pi += lead;
     for (size_t i = 0; i < n; i++) {
         page_t *pg = &c->pages[pi + i];
         pg->kind = PAGE_LARGE;
         pg->head = (uint32_t)i;
+    }
+    if (extra) {
+        /* Give back the pieces around the aligned part (after the block's
+         * pages are marked, so the merge does not take them for free). They
+         * keep their state; the trail may border the remainder that
+         * run_alloc put back, so both are merged. */
+        int kind = clean ? PAGE_FREE_CLEAN : PAGE_FREE_DIRTY;
+        uint64_t now = kind == PAGE_FREE_DIRTY ? os_now_ms() : 0;
+        if (lead) run_merge_insert(a, c, first, lead, kind, now);
+        if (trail) run_merge_insert(a, c, pi + n, trail, kind, now);
     }
     c->pages[pi].npages = (uint32_t)n;
     c->pages[pi].size = size;
@@ -664,7 +672,7 @@ size_t arena_check(arena_t *a)
                 page_t *tail = &c->pages[pi + n - 1];
                 CHECK(tail->kind == pg->kind && tail->npages == n && tail->head == n - 1,
                       "chunk %p page %zu: free run tail mismatch\n", (void *)c, pi);
-                CHECK(prev_free_kind != pg->kind, "chunk %p page %zu: unmerged free runs\n", (void *)c, pi);
+                CHECK(prev_free_kind != pg->kind, "chunk %p page %zu: unmerged free runs (kind %u, %zu pages)\n", (void *)c, pi, pg->kind, n);
                 CHECK(a->runmap[pg->kind][n / 64] & (1ull << (n % 64)), "chunk %p page %zu: free run not listed\n", (void *)c, pi);
                 for (size_t i = 0; i < n; i++)
                     CHECK(c->smallmap[pi + i] == 0 && c->pages[pi + i].kind <= PAGE_FREE_DIRTY,

@@ -24,6 +24,12 @@ static const int config_debug = SC_DEBUG;
 #define SC_VALGRIND 0
 #endif
 static const bool config_valgrind = SC_VALGRIND;
+/* Fault injection (make FAULTS=1): the os layer fails chosen mmap, munmap,
+ * mremap and madvise calls, as SCMALLOC_FAULTS says (see os.c). */
+#ifndef SC_FAULTS
+#define SC_FAULTS 0
+#endif
+static const bool config_faults = SC_FAULTS;
 /* Statistics counters on the slow paths and per-thread byte counters. */
 static const bool config_stats = true;
 

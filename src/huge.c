@@ -99,8 +99,11 @@ static void *huge_cache_take(size_t *mapped, size_t align)
         p = e.addr;
         cache_remove(best);
         size_t keep = chunk_ceil(*mapped);
-        if (e.mapped - *mapped <= *mapped / 8 || keep >= e.mapped) {
+        if (e.mapped - *mapped <= *mapped / 8) {
             *mapped = e.mapped; /* close enough: take it whole */
+        } else if (keep >= e.mapped) {
+            gap = (char *)p + *mapped; /* no whole chunk to keep: trim */
+            gap_len = e.mapped - *mapped;
         } else {
             gap = (char *)p + *mapped;
             gap_len = keep - *mapped;

@@ -9,11 +9,56 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sched.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Fault injection, for tests (FAULTS=1 builds only): SCMALLOC_FAULTS=
+ * "every:N" fails every Nth memory system call, "random:N:SEED" fails each
+ * with probability 1/N from a seeded generator. A failed mmap or mremap
+ * returns ENOMEM, a failed munmap leaves the mapping in place, a failed
+ * madvise leaves the pages backed: what the kernel may do.
+ */
+static uint64_t fault_n, fault_seed, fault_calls;
+uint64_t os_faults_injected;
+
+static void os_faults_init(void)
+{
+    const char *s = getenv("SCMALLOC_FAULTS");
+    if (!s) return;
+    bool random = strncmp(s, "random:", 7) == 0;
+    if (!random && strncmp(s, "every:", 6) != 0) return;
+    s += random ? 7 : 6;
+    uint64_t n = 0, seed = 0;
+    while (*s >= '0' && *s <= '9') n = n * 10 + (uint64_t)(*s++ - '0');
+    if (random && *s == ':')
+        for (s++; *s >= '0' && *s <= '9'; s++) seed = seed * 10 + (uint64_t)(*s - '0');
+    fault_seed = random ? (seed | 1) : 0;
+    fault_n = n;
+}
+
+/* Whether this system call should fail (always false in normal builds). */
+static bool os_fault(void)
+{
+    if (!config_faults || !fault_n) return false;
+    bool fail;
+    if (fault_seed) {
+        /* xorshift64; races between threads only make it more random */
+        uint64_t x = __atomic_load_n(&fault_seed, __ATOMIC_RELAXED);
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        __atomic_store_n(&fault_seed, x, __ATOMIC_RELAXED);
+        fail = x % fault_n == 0;
+    } else {
+        fail = __atomic_add_fetch(&fault_calls, 1, __ATOMIC_RELAXED) % fault_n == 0;
+    }
+    if (fail) __atomic_add_fetch(&os_faults_injected, 1, __ATOMIC_RELAXED);
+    return fail;
+}
 
 size_t os_page = 4096;
 unsigned os_page_shift = 12;
@@ -30,12 +75,13 @@ void os_init(void)
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof(set), &set) == 0) os_ncpus = (unsigned)CPU_COUNT(&set);
     if (os_ncpus == 0) os_ncpus = 1;
+    if (config_faults) os_faults_init();
 }
 
 void *os_map_aligned(size_t size, size_t align)
 {
     int saved = errno;
-    if (size == 0 || size + align < size) { errno = ENOMEM; return NULL; }
+    if (size == 0 || size + align < size || os_fault()) { errno = ENOMEM; return NULL; }
     if (size % align == 0) {
         /* The kernel places a new mapping just below the previous one, so
          * when the size is a multiple of the alignment (chunks), asking for
@@ -60,6 +106,7 @@ void *os_map_aligned(size_t size, size_t align)
 
 void os_unmap(void *addr, size_t size)
 {
+    if (os_fault()) return;
     int saved = errno;
     munmap(addr, size);
     errno = saved;
@@ -67,6 +114,7 @@ void os_unmap(void *addr, size_t size)
 
 bool os_purge(void *addr, size_t size)
 {
+    if (os_fault()) return false;
     int saved = errno;
     bool ok = madvise(addr, size, MADV_DONTNEED) == 0;
     errno = saved;
@@ -75,6 +123,7 @@ bool os_purge(void *addr, size_t size)
 
 bool os_grow_in_place(void *addr, size_t old_size, size_t new_size)
 {
+    if (os_fault()) return false;
     int saved = errno;
     void *p = mremap(addr, old_size, new_size, 0);
     errno = saved;
@@ -83,6 +132,7 @@ bool os_grow_in_place(void *addr, size_t old_size, size_t new_size)
 
 bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size)
 {
+    if (os_fault()) return false;
     int saved = errno;
     void *p = mremap(addr, old_size, new_size, 0);
     errno = saved;
@@ -91,6 +141,7 @@ bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size)
 
 bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size)
 {
+    if (os_fault()) return false;
     int saved = errno;
     void *p = mremap(old_addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, new_addr);
     errno = saved;

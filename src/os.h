@@ -13,6 +13,8 @@ extern SC_HIDDEN unsigned os_page_shift;
 extern SC_HIDDEN unsigned os_ncpus;
 
 void os_init(void);
+/* FAULTS=1 builds: how many system calls were made to fail. */
+extern uint64_t os_faults_injected;
 /* Reserve size bytes (a page multiple) aligned to align (a power of two,
  * >= page), readable and writable, zero-filled. NULL on failure. */
 void *os_map_aligned(size_t size, size_t align);

@@ -18,6 +18,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,9 @@ static inline int harness_check(int ok, const char *cond, const char *file,
 #define CHECKF(cond, ...) \
     harness_check(!!(cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
 
+/* An unconditional failure, for checks whose condition was tested above. */
+#define FAILF(...) harness_check(0, "failed", __FILE__, __LINE__, __VA_ARGS__)
+
 /* Stops at once: for failures after which nothing meaningful can follow. */
 #define REQUIRE(cond)                                                   \
     do {                                                                \
@@ -98,6 +102,30 @@ static inline int harness_summary(void)
 }
 
 /* ---- helpers ---- */
+
+/* A watchdog: when the program is still running `seconds` from now, it
+ * says so (naming what it was doing) and exits 2, so a deadlock reads as
+ * one instead of as a timeout. Call again to re-arm, with 0 to disarm. */
+static const char *harness_watch_what = "the test";
+
+static void harness_watchdog_fire(int sig)
+{
+    (void)sig;
+    static const char head[] = "watchdog: still running after the time allowed for ";
+    if (write(2, head, sizeof head - 1) < 0 ||
+        write(2, harness_watch_what, strlen(harness_watch_what)) < 0 ||
+        write(2, " (deadlock?)\n", 13) < 0)
+        _exit(3);
+    _exit(2);
+}
+
+static inline void harness_watchdog(unsigned seconds, const char *what)
+{
+    harness_watch_what = what;
+    signal(SIGALRM, harness_watchdog_fire);
+    alarm(seconds);
+}
+
 
 /* Hides a value from the optimiser, so calls like malloc(SIZE_MAX) are
  * made at run time and draw no -Walloc-size-larger-than warning. */
@@ -175,18 +203,27 @@ static inline uint64_t rng_next(uint64_t *s)
 }
 
 /* Fills n bytes with a pattern that depends on seed and on the offset, so a
- * block overlapping another, a stale copy, or a shifted copy is caught. */
+ * block overlapping another, a stale copy, or a shifted copy is caught.
+ * Byte i depends only on (seed, i): any prefix of a filled block is the
+ * pattern of that shorter length, which is what realloc keeps. */
+static inline uint64_t pattern_word(uint64_t k, size_t i)
+{
+    return k ^ ((uint64_t)(i & ~(size_t)7) * 0x100000001b3ull);
+}
+
 static inline void fill_pattern(void *p, size_t n, uint64_t seed)
 {
     unsigned char *b = p;
     uint64_t k = mix64(seed);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w = k ^ (i * 0x100000001b3ull);
+        uint64_t w = pattern_word(k, i);
         memcpy(b + i, &w, 8);
     }
-    for (; i < n; i++)
-        b[i] = (unsigned char)(k >> (8 * (i & 7))) ^ (unsigned char)i;
+    if (i < n) {
+        uint64_t w = pattern_word(k, i);
+        memcpy(b + i, &w, n - i);
+    }
 }
 
 /* Returns the offset of the first byte that differs from fill_pattern's,
@@ -195,19 +232,17 @@ static inline size_t find_pattern_error(const void *p, size_t n, uint64_t seed)
 {
     const unsigned char *b = p;
     uint64_t k = mix64(seed);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = k ^ (i * 0x100000001b3ull), got;
-        memcpy(&got, b + i, 8);
-        if (got != w) {
-            for (size_t j = 0; j < 8; j++)
-                if (((unsigned char *)&got)[j] != ((unsigned char *)&w)[j])
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = pattern_word(k, i), got = 0;
+        size_t len = n - i < 8 ? n - i : 8;
+        if (len == 8)
+            memcpy(&got, b + i, 8); /* one load, not a call */
+        if (len < 8 || got != w) {
+            for (size_t j = 0; j < len; j++)
+                if (b[i + j] != ((const unsigned char *)&w)[j])
                     return i + j;
         }
     }
-    for (; i < n; i++)
-        if (b[i] != ((unsigned char)(k >> (8 * (i & 7))) ^ (unsigned char)i))
-            return i;
     return (size_t)-1;
 }
 

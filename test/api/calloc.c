@@ -5,6 +5,8 @@
  * back) and every byte must be 0. Small, large (100 KiB) and huge (8 MiB)
  * sizes, through the plain, sc_ and __libc_ names; also calloc's own
  * nmemb * size split and a realloc that grows a calloc'ed block.
+ *
+ * SCTEST: static
  */
 #include "family.h"
 

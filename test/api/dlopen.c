@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 
     for (int i = 0; i < THREADS; i++)
         pthread_mutex_init(&box[i].lock, NULL);
+    harness_watchdog(50, "threads on the dlopen'ed scmalloc");
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         REQUIRE(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) == 0);

@@ -102,8 +102,8 @@ static void child_junk(void)
         REQUIRE(p != NULL);
         void *keep = malloc(n); /* keeps the slab from being emptied */
         memset(p, 0x3c, n);
-        free(p);
         volatile unsigned char *v = opaque_ptr(p);
+        free(p);
         size_t same = 0;
         for (size_t j = 0; j < n; j++)
             same += v[j] == 0x3c;

@@ -4,6 +4,8 @@
  * steps through many classes, shrinking in place, huge growth (mremap)
  * and shrinking, and many blocks reallocated while others stay live.
  * Through the plain, sc_ and __libc_ names, plus reallocarray.
+ *
+ * SCTEST: static
  */
 #include "family.h"
 
@@ -117,11 +119,37 @@ static void check_huge(const family_t *f)
     f->free(p);
 }
 
+/* A sequence found by the random test that once lost bytes: a page run
+ * shrunk in place, freed and handed out again kept its old size record, and
+ * the next realloc copied only that many bytes. */
+static void check_reused_run(const family_t *f)
+{
+    char *b1 = f->malloc(30007);
+    char *b0 = f->malloc(21887);
+    REQUIRE(b0 && b1);
+    b0 = f->realloc(b0, 16830);
+    f->free(b0);
+    b0 = f->malloc(27479);
+    f->free(b1);
+    b0 = f->realloc(b0, 27768);
+    b1 = f->malloc(19404);
+    REQUIRE(b0 && b1);
+    fill_pattern(b1, 19404, 5);
+    char *q = f->realloc(b1, 37182);
+    REQUIRE(q != NULL);
+    size_t bad = find_pattern_error(q, 19404, 5);
+    CHECKF(bad == (size_t)-1, "%s: realloc(19404 -> 37182) of a reused page run lost byte %zu",
+           f->name, bad);
+    f->free(q);
+    f->free(b0);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < NFAMILIES; i++) {
         const family_t *f = &families[i];
         check_transitions(f);
+        check_reused_run(f);
         check_gradual(f);
         check_many(f);
         if (i == 0)

@@ -6,6 +6,8 @@
  * pattern and checked after all were written (so overlaps show), aligned
  * to 16 (8 for requests of at most 8 bytes), with a usable size of at
  * least the request.
+ *
+ * SCTEST: static
  */
 #include "family.h"
 

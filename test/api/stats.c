@@ -299,7 +299,9 @@ static void check_thread_counters(void)
     CHECK(sc_ctl("thread.allocated", &a0, &len, NULL, 0) == 0 && len == 8);
     len = 8;
     CHECK(sc_ctl("thread.deallocated", &d0, &len, NULL, 0) == 0);
-    void *p = malloc(5000);
+    char *p = opaque_ptr(malloc(5000));
+    REQUIRE(p != NULL);
+    memset(p, 1, 5000);
     len = 8;
     CHECK(sc_ctl("thread.allocated", &a1, &len, NULL, 0) == 0);
     CHECKF(a1 >= a0 + 5000, "thread.allocated %llu -> %llu after malloc(5000)",

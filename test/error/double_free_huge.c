@@ -20,9 +20,10 @@ int main(void)
     char *p = malloc(8 << 20);
     REQUIRE(p != NULL);
     memset(p, 1, 8 << 20);
+    char *again = opaque_ptr(p);
     announce(p);
     free(p);
-    free(opaque_ptr(p));
+    free(again);
     printf("survived the misuse\n");
     return 0;
 }

@@ -21,9 +21,10 @@ int main(void)
     REQUIRE(p != NULL);
     memset(p, 1, 100 << 10);
     char *keep = malloc(100 << 10); /* a neighbour, so the run is not merged away */
+    char *again = opaque_ptr(p);
     announce(p);
     free(p);
-    free(opaque_ptr(p));
+    free(again);
     free(keep);
     printf("survived the misuse\n");
     return 0;

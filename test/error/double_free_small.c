@@ -25,9 +25,10 @@ int main(void)
     memset(p, 1, 32);
     for (int i = 0; i < 64; i++)
         free(warm[i]);
+    char *again = opaque_ptr(p);
     announce(p);
     free(p);
-    free(opaque_ptr(p));
+    free(again);
     printf("survived the misuse\n");
     return 0;
 }

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # common.sh: sourced by the test/preload scripts.
 #
 # test/run.sh sets: SC_LIB (the libscmalloc.so under test), SC_RUN (the
-# build's scmalloc-run wrapper, empty when this variant has none), SC_TMP
+# build's scmalloc-run wrapper; empty when a debug or UBSan build has none,
+# and then LD_PRELOAD names SC_LIB directly), SC_TMP
 # (a scratch directory of this test's own) and SC_VARIANT. Exit codes: 0
 # passed, 1 failed (with a line saying why), 77 skipped (with the reason).
 
@@ -10,12 +12,13 @@ set -u
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 
-[ -n "${SC_LIB:-}" ] && [ -f "$SC_LIB" ] || fail "SC_LIB does not name the library (got '${SC_LIB:-}')"
+if [ -z "${SC_LIB:-}" ] || [ ! -f "$SC_LIB" ]; then
+    fail "SC_LIB does not name the library (got '${SC_LIB:-}')"
+fi
 SC_TMP=${SC_TMP:-$(mktemp -d)}
 mkdir -p "$SC_TMP"
 
-# Runs a command with scmalloc preloaded: through build/scmalloc-run for the
-# release build, by LD_PRELOAD for the debug and UBSan builds.
+# Runs a command with scmalloc preloaded, through the build's scmalloc-run.
 sc_run() {
     if [ -n "${SC_RUN:-}" ]; then
         "$SC_RUN" "$@"

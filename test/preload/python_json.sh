@@ -4,6 +4,7 @@
 # round trip, checks equality and prints a hash of the dump and counts.
 # The output must be identical with and without scmalloc preloaded.
 # SCTEST: variants=release,debug timeout=180
+# shellcheck source=test/preload/common.sh
 . "$(dirname "$0")/common.sh"
 
 PY=/usr/bin/python3
@@ -19,8 +20,8 @@ def node(depth):
     if depth > 5 or k < 0.3:
         return rng.choice([rng.randint(-10**12, 10**12), rng.random() * 1e6, word(), None, True])
     if k < 0.65:
-        return [node(depth + 1) for _ in range(rng.randint(0, 12))]
-    return {word(): node(depth + 1) for _ in range(rng.randint(0, 12))}
+        return [node(depth + 1) for _ in range(rng.randint(0, 5))]
+    return {word(): node(depth + 1) for _ in range(rng.randint(0, 5))}
 data = {"records": [node(0) for _ in range(int(sys.argv[1]))]}
 text = json.dumps(data, sort_keys=True, ensure_ascii=False)
 back = json.loads(text)
@@ -29,12 +30,12 @@ again = json.dumps(back, sort_keys=True, ensure_ascii=False)
 assert again == text
 # churn: many short-lived objects of many sizes
 junk = [bytearray(rng.randint(1, 300000)) for _ in range(300)]
-strings = {i: word() * rng.randint(1, 50) for i in range(200000)}
+strings = {i: word() * rng.randint(1, 50) for i in range(100000)}
 del junk
 print(len(text), hashlib.sha256(text.encode()).hexdigest(), len(strings))
 PY
 
-N=30000
+N=6000
 "$PY" "$SC_TMP/roundtrip.py" $N >"$SC_TMP/expected" 2>"$SC_TMP/expected.err" \
     || fail "python3 without preload failed: $(tail -3 "$SC_TMP/expected.err")"
 sc_run "$PY" "$SC_TMP/roundtrip.py" $N >"$SC_TMP/actual" 2>"$SC_TMP/actual.err" \

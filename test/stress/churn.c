@@ -103,6 +103,7 @@ int main(void)
     /* a few generations first: glibc's stack cache (which keeps each
      * stack's TLS, allocated with malloc) and the allocator's arenas exist
      * before the baseline */
+    harness_watchdog(150, "3200 short-lived threads");
     run_generations(0, AT_ONCE * 4);
     free_leftovers();
     size_t rss0 = rss_bytes();

@@ -31,7 +31,7 @@ static struct {
     pthread_mutex_t lock;
     block_t b[QUEUE];
     unsigned head, tail; /* tail - head = occupancy */
-} xq = { PTHREAD_MUTEX_INITIALIZER };
+} xq = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static volatile int stop;
 static double deadline;
@@ -194,6 +194,7 @@ int main(void)
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
 
+    harness_watchdog((unsigned)seconds + 60, "16 threads of malloc and free");
     size_t baseline = live_bytes();
     double start = now_seconds();
     deadline = start + seconds;

@@ -1,0 +1,426 @@
+#!/usr/bin/env bash
+# test/run.sh: builds and runs scmalloc's test programs.
+#
+#   test/run.sh [PATTERN...]     run the tests whose name contains a PATTERN
+#
+# Variants (each a directory holding libscmalloc.so; skipped, and counted
+# as skipped, when the library is missing):
+#   release  $SC_BUILD        (default build)
+#   debug    $SC_DEBUG_BUILD  (default build/debug, all assertions)
+#   ubsan    $SC_UBSAN_BUILD  (default build/ubsan)
+#   static   $SC_BUILD/libscmalloc.a, for the tests that ask for it
+# $SC_VARIANTS (e.g. "release debug") limits the variants; $SC_TIMEOUT_SCALE
+# multiplies every timeout; $SC_VERBOSE=1 shows the stderr of failures.
+#
+# Tests:
+#   test/unit/X.c     unit/X            standalone, built with src/*.c
+#   test/api/X.c      api/X@variant     linked with -lscmalloc
+#   test/stress/X.c   stress/X@variant  linked with -lscmalloc
+#   test/error/X.c    error/X@variant   must die by SIGABRT, printing
+#                                       "ptr=%p" on stdout and a stderr
+#                                       line with the expected message
+#                                       and that pointer
+#   test/preload/X.sh preload/X@variant real programs under the preload
+#   test/faults/faults.c faults/SETTING  linked with the FAULTS=1 build
+#                                       ($SC_FAULTS_BUILD, default build/faults)
+# A line "SCTEST: ..." in a test's source sets, by words:
+#   variants=a,b  timeout=SECONDS  nolink (not linked with scmalloc)
+#   static (also run linked with libscmalloc.a)  abort "message"
+# Exit status 77 means skipped; a line "SKIP: why" on stderr says why.
+#
+# Output: one line per test, PASS name / FAIL name (reason) / SKIP name
+# (reason), then "N passed, N failed, N skipped". Exit status 1 when any
+# failed. Logs: build/tests/logs/NAME.{out,err}.
+
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+
+SC_BUILD=${SC_BUILD:-build}
+SC_DEBUG_BUILD=${SC_DEBUG_BUILD:-build/debug}
+SC_UBSAN_BUILD=${SC_UBSAN_BUILD:-build/ubsan}
+SC_VARIANTS=${SC_VARIANTS:-release debug ubsan static}
+SC_TIMEOUT_SCALE=${SC_TIMEOUT_SCALE:-1}
+SC_VERBOSE=${SC_VERBOSE:-0}
+CC=${CC:-cc}
+OUT=${SC_TEST_OUT:-build/tests}
+# The allocation calls a test makes must happen: without -fno-builtin-*,
+# gcc and clang delete a malloc whose block is only freed (and fold its
+# NULL check), which hides what the test asserts.
+CFLAGS_TEST="-O1 -g -Wall -Iinclude -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc
+ -fno-builtin-realloc -fno-builtin-aligned_alloc -fno-builtin-posix_memalign -fno-builtin-memalign"
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+# The allocator under test must not be configured from outside.
+unset SCMALLOC_CONF LD_PRELOAD
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+ulimit -c 0
+
+mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/tmp" || exit 2
+OUT=$(cd "$OUT" && pwd)
+
+passed=0 failed=0 skipped=0
+
+report() { # PASS|FAIL|SKIP, name, reason
+    case $1 in
+    PASS) passed=$((passed + 1)); echo "PASS $2" ;;
+    FAIL) failed=$((failed + 1)); echo "FAIL $2 ($3)" ;;
+    SKIP) skipped=$((skipped + 1)); echo "SKIP $2 ($3)" ;;
+    esac
+}
+
+selected() { # name: true when no pattern was given or one matches
+    local name=$1 pat
+    [ ${#PATTERNS[@]} -eq 0 ] && return 0
+    for pat in "${PATTERNS[@]}"; do
+        case $name in *"$pat"*) return 0 ;; esac
+    done
+    return 1
+}
+PATTERNS=("$@")
+
+variant_dir() {
+    case $1 in
+    release | static) echo "$SC_BUILD" ;;
+    debug) echo "$SC_DEBUG_BUILD" ;;
+    ubsan) echo "$SC_UBSAN_BUILD" ;;
+    esac
+}
+
+variant_lib() { # the file a variant needs
+    case $1 in
+    static) echo "$(variant_dir "$1")/libscmalloc.a" ;;
+    *) echo "$(variant_dir "$1")/libscmalloc.so" ;;
+    esac
+}
+
+abspath() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
+
+want_variant() {
+    case " $SC_VARIANTS " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
+# The words after "SCTEST:" in a file, or nothing.
+directive() { grep -m1 -o 'SCTEST:.*' "$1" 2>/dev/null | sed 's/^SCTEST://; s/\*\/.*$//'; }
+
+dir_value() { # directive text, key: the value of key=value
+    local w
+    for w in $1; do
+        case $w in "$2="*) echo "${w#*=}"; return ;; esac
+    done
+}
+
+has_word() { # directive text, word
+    local w
+    for w in $1; do [ "$w" = "$2" ] && return 0; done
+    return 1
+}
+
+abort_message() { # directive text: the quoted message after "abort"
+    sed -n 's/.*abort[[:space:]]*"\([^"]*\)".*/\1/p' <<<"$1"
+}
+
+# The reason a failed test gives: its first CHECK failure, else the first
+# line naming a failure, else its last line on stderr.
+failure_reason() { # stderr file
+    local line
+    line=$(grep -m1 -e 'CHECK failed' -e '^FAIL:' -e 'runtime error:' "$1" 2>/dev/null)
+    [ -n "$line" ] || line=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1)
+    printf '%s' "${line:0:300}"
+}
+
+signal_name() { kill -l "$1" 2>/dev/null | sed 's/^/SIG/' || echo "signal $1"; }
+
+describe_status() { # exit status, timeout
+    local rc=$1
+    if [ "$rc" -eq 124 ]; then
+        echo "timed out after $2 s"
+    elif [ "$rc" -gt 128 ]; then
+        echo "killed by $(signal_name $((rc - 128)))"
+    else
+        echo "exit status $rc"
+    fi
+}
+
+# Runs a command under a timeout with its output in logs; sets RC. The
+# braces keep bash's "Aborted (core dumped)" notices out of our output.
+run_logged() { # log base, timeout, command...
+    local log=$1 t=$2
+    shift 2
+    local t0 t1
+    t0=$(date +%s.%N)
+    { timeout -k 5 "$t" "$@" >"$log.out" 2>"$log.err" </dev/null; } 2>/dev/null
+    RC=$?
+    t1=$(date +%s.%N)
+    printf '%6.1f s  %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+        "${log##*/}" >>"$OUT/times.txt"
+}
+
+scaled() { awk -v t="$1" -v s="$SC_TIMEOUT_SCALE" 'BEGIN { printf "%d", t * s + 0.5 }'; }
+
+show_log() { # log base
+    [ "$SC_VERBOSE" = 1 ] || return 0
+    sed 's/^/    | /' "$1.err" | tail -n 30
+}
+
+# ---- compiling ----
+
+# Compiles the objects of all C tests in parallel; a failed compile leaves
+# its .log beside the missing .o.
+compile_objects() {
+    local src obj running=0
+    # objects built with other flags or another compiler are stale
+    if [ "$(cat "$OUT/obj/.flags" 2>/dev/null)" != "$CC $CFLAGS_TEST" ]; then
+        rm -f "$OUT"/obj/*.o
+        echo "$CC $CFLAGS_TEST" >"$OUT/obj/.flags"
+    fi
+    for src in "$@"; do
+        obj=$OUT/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o
+        (
+            if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ test/harness.h -nt "$obj" ] ||
+                [ test/api/family.h -nt "$obj" ] || [ include/scmalloc.h -nt "$obj" ]; then
+                rm -f "$obj"
+                # shellcheck disable=SC2086 # the flags are meant to split
+                $CC $CFLAGS_TEST -c "$src" -o "$obj" 2>"$obj.log" || rm -f "$obj"
+            fi
+        ) &
+        running=$((running + 1))
+        if [ "$running" -ge "$JOBS" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+    done
+    wait
+}
+
+obj_of() { echo "$OUT/obj/$(basename "$(dirname "$1")")_$(basename "$1" .c).o"; }
+
+# Links one test for one variant; prints the reason on failure.
+link_test() { # source, variant, binary
+    local src=$1 v=$2 bin=$3 obj dir absdir
+    obj=$(obj_of "$src")
+    if [ ! -f "$obj" ]; then
+        echo "compile error: $(grep -m1 -e 'error' "$obj.log" 2>/dev/null | cut -c1-250)"
+        return 1
+    fi
+    dir=$(variant_dir "$v")
+    absdir=$(abspath "$dir")
+    if has_word "$(directive "$src")" nolink; then
+        $CC -o "$bin" "$obj" -pthread -ldl 2>"$bin.link.log"
+    elif [ "$v" = static ]; then
+        $CC -o "$bin" "$obj" "$absdir/libscmalloc.a" -pthread -ldl 2>"$bin.link.log"
+    else
+        $CC -o "$bin" "$obj" -L"$absdir" -lscmalloc -Wl,-rpath,"$absdir" -pthread -ldl \
+            2>"$bin.link.log"
+    fi || {
+        echo "link error: $(grep -m1 -e 'undefined' -e 'error' "$bin.link.log" | cut -c1-250)"
+        return 1
+    }
+}
+
+# ---- running ----
+
+run_c_test() { # source, variant
+    local src=$1 v=$2 group name base d t bin why lib
+    group=$(basename "$(dirname "$src")")
+    base=$(basename "$src" .c)
+    name=$group/$base@$v
+    selected "$name" || return 0
+    lib=$(variant_lib "$v")
+    if [ ! -f "$lib" ]; then
+        report SKIP "$name" "$lib missing"
+        return
+    fi
+    d=$(directive "$src")
+    t=$(scaled "$(dir_value "$d" timeout || true)")
+    [ "$t" -gt 0 ] 2>/dev/null || t=$(scaled 60)
+    mkdir -p "$OUT/$v"
+    bin=$OUT/$v/${group}_$base
+    if ! why=$(link_test "$src" "$v" "$bin"); then
+        report FAIL "$name" "$why"
+        return
+    fi
+    local log=$OUT/logs/${group}_$base@$v tmp=$OUT/tmp/${group}_$base@$v
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    run_logged "$log" "$t" env SC_VARIANT="$v" SC_LIB="$(abspath "$(variant_lib "${v/static/release}")")" \
+        SC_TMP="$tmp" "$bin"
+
+    if [ "$group" = error ]; then
+        check_abort "$name" "$log" "$(abort_message "$d")" "$t"
+    elif [ "$RC" -eq 0 ] && [ "$v" = ubsan ] && grep -q 'runtime error:' "$log.err"; then
+        report FAIL "$name" "UBSan: $(grep -m1 'runtime error:' "$log.err" | cut -c1-250)"
+        show_log "$log"
+    elif [ "$RC" -eq 0 ]; then
+        report PASS "$name"
+        rm -rf "$tmp"
+    elif [ "$RC" -eq 77 ]; then
+        report SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log.err" | head -n 1)"
+    else
+        report FAIL "$name" "$(describe_status "$RC" "$t"): $(failure_reason "$log.err")"
+        show_log "$log"
+    fi
+}
+
+# An error test passes when it died by SIGABRT after printing "ptr=P" on
+# stdout, and its stderr has a line with both the message and P.
+check_abort() { # name, log base, message, timeout
+    local name=$1 log=$2 msg=$3 t=$4 ptr
+    ptr=$(sed -n 's/^ptr=//p' "$log.out" | head -n 1)
+    if [ -z "$msg" ]; then
+        report FAIL "$name" "no SCTEST: abort \"message\" line in the source"
+    elif [ -z "$ptr" ]; then
+        report FAIL "$name" "$(describe_status "$RC" "$t") before printing the pointer: $(failure_reason "$log.err")"
+    elif [ "$RC" -eq 0 ]; then
+        report FAIL "$name" "did not abort: the misuse of $ptr went unnoticed"
+    elif [ "$RC" -ne 134 ]; then
+        report FAIL "$name" "$(describe_status "$RC" "$t"), want SIGABRT; stderr: $(failure_reason "$log.err")"
+        show_log "$log"
+    elif ! grep -F "$msg" "$log.err" | grep -qF -- "$ptr"; then
+        report FAIL "$name" "aborted, but no stderr line has \"$msg\" and $ptr; stderr: $(head -n 1 "$log.err" | cut -c1-200)"
+        show_log "$log"
+    else
+        report PASS "$name"
+    fi
+}
+
+run_preload_test() { # script, variant
+    local sh=$1 v=$2 base name d t lib run log tmp why
+    base=$(basename "$sh" .sh)
+    name=preload/$base@$v
+    selected "$name" || return 0
+    lib=$(variant_lib "$v")
+    if [ ! -f "$lib" ]; then
+        report SKIP "$name" "$lib missing"
+        return
+    fi
+    d=$(directive "$sh")
+    t=$(scaled "$(dir_value "$d" timeout || true)")
+    [ "$t" -gt 0 ] 2>/dev/null || t=$(scaled 120)
+    # each build has its own wrapper; the release one is part of the contract
+    run=$(abspath "$(variant_dir "$v")/scmalloc-run")
+    [ "$v" != release ] && [ ! -x "$run" ] && run=""
+    log=$OUT/logs/preload_$base@$v
+    tmp=$OUT/tmp/preload_$base@$v
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    if [ -n "$run" ] && [ ! -x "$run" ]; then
+        report FAIL "$name" "$run missing"
+        return
+    fi
+    run_logged "$log" "$t" env SC_VARIANT="$v" SC_LIB="$(abspath "$lib")" SC_RUN="$run" SC_TMP="$tmp" \
+        bash "$sh"
+    case $RC in
+    0)
+        report PASS "$name"
+        rm -rf "$tmp"
+        ;;
+    77) report SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log.err" | head -n 1)" ;;
+    *)
+        why=$(failure_reason "$log.err")
+        report FAIL "$name" "$(describe_status "$RC" "$t"): ${why#FAIL: }"
+        show_log "$log"
+        ;;
+    esac
+}
+
+run_unit_test() { # source
+    local src=$1 base name bin log d t
+    base=$(basename "$src" .c)
+    name=unit/$base
+    selected "$name" || return 0
+    bin=$OUT/unit_$base
+    log=$OUT/logs/unit_$base
+    # shellcheck disable=SC2086 # src/*.c is meant to split
+    if ! $CC -O1 -g -DSC_DEBUG=3 -Isrc -Iinclude -pthread "$src" src/*.c -o "$bin" \
+        2>"$log.build"; then
+        report FAIL "$name" "build error: $(grep -m1 'error' "$log.build" | cut -c1-250)"
+        return
+    fi
+    d=$(directive "$src")
+    t=$(scaled "$(dir_value "$d" timeout || true)")
+    [ "$t" -gt 0 ] 2>/dev/null || t=$(scaled 120)
+    run_logged "$log" "$t" env SC_TMP="$OUT/tmp" "$bin"
+    case $RC in
+    0) report PASS "$name" ;;
+    77) report SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log.err" | head -n 1)" ;;
+    *)
+        report FAIL "$name" "$(describe_status "$RC" "$t"): $(failure_reason "$log.err")"
+        show_log "$log"
+        ;;
+    esac
+}
+
+# ---- the suite ----
+
+start=$(date +%s)
+: >"$OUT/times.txt"
+shopt -s nullglob
+c_tests=(test/api/*.c test/error/*.c test/stress/*.c)
+compile_objects "${c_tests[@]}"
+
+for src in test/unit/*.c; do
+    run_unit_test "$src"
+done
+
+for group in api error stress preload; do
+    for v in release debug ubsan static; do
+        want_variant "$v" || continue
+        if [ "$group" = preload ]; then
+            files=(test/preload/*.sh)
+        else
+            files=(test/"$group"/*.c)
+        fi
+        for f in "${files[@]}"; do
+            [ "$(basename "$f")" = common.sh ] && continue
+            d=$(directive "$f")
+            allowed=$(dir_value "$d" variants)
+            if [ "$v" = static ]; then
+                has_word "$d" static || continue
+            elif [ -n "$allowed" ]; then
+                case ",$allowed," in *",$v,"*) ;; *) continue ;; esac
+            fi
+            if [ "$group" = preload ]; then
+                run_preload_test "$f" "$v"
+            else
+                run_c_test "$f" "$v"
+            fi
+        done
+    done
+done
+
+# Fault injection: test/faults/faults.c linked with the FAULTS=1 build, its
+# os layer failing every Nth / a random 1 in N memory system calls.
+SC_FAULTS_BUILD=${SC_FAULTS_BUILD:-build/faults}
+run_fault_tests() {
+    local lib=$SC_FAULTS_BUILD/libscmalloc.so dir bin=$OUT/faults log setting name
+    if ! selected faults; then return 0; fi
+    if [ ! -f "$lib" ]; then
+        report SKIP "faults/*" "no FAULTS=1 build in $SC_FAULTS_BUILD"
+        return 0
+    fi
+    dir=$(cd "$SC_FAULTS_BUILD" && pwd)
+    # shellcheck disable=SC2086 # CFLAGS_TEST is meant to split
+    if ! $CC $CFLAGS_TEST -Itest test/faults/faults.c -o "$bin" -L"$dir" -lscmalloc \
+        -Wl,-rpath,"$dir" -pthread 2>"$OUT/logs/faults.build"; then
+        report FAIL "faults/build" "$(grep -m1 error "$OUT/logs/faults.build")"
+        return 0
+    fi
+    for setting in every:7 every:50 random:5:42 random:20:7; do
+        name=faults/${setting//:/_}
+        log=$OUT/logs/${name//\//_}
+        run_logged "$log" "$(scaled 180)" env SCMALLOC_FAULTS="$setting" "$bin" 4 20000
+        if [ "$RC" -eq 0 ]; then
+            report PASS "$name"
+        else
+            report FAIL "$name" "$(describe_status "$RC" 180): $(failure_reason "$log.err")"
+            show_log "$log"
+        fi
+    done
+}
+run_fault_tests
+
+echo "(took $(($(date +%s) - start)) s; logs in ${OUT#"$ROOT"/}/logs, times in ${OUT#"$ROOT"/}/times.txt)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
