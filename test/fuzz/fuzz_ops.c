@@ -1,11 +1,15 @@
 /*
  * fuzz_ops.c: libFuzzer harness for scmalloc's sc_ API.
  *
- * Build and run: test/fuzz/run.sh (README.md in this folder). By hand:
+ * Build and run: test/fuzz/run.sh (README.md in this folder). What it
+ * runs to build the default variant, from the repository root:
  *
- *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,undefined -fno-sanitize-recover=all \
- *         -DSC_DEBUG=2 -Isrc -Iinclude test/fuzz/fuzz_ops.c $(find src -name '*.c') \
- *         -o build/fuzz/fuzz_ops -pthread
+ *   clang -g -O1 -std=gnu11 -DSC_DEBUG=2 -Isrc -Iinclude -pthread \
+ *         -fno-sanitize-recover=all \
+ *         -fsanitize-coverage-ignorelist=test/fuzz/coverage_ignore.txt \
+ *         -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+ *         -fno-builtin-free -fsanitize=fuzzer,undefined \
+ *         test/fuzz/fuzz_ops.c $(find src -name '*.c') -o build/fuzz/fuzz_ops
  *
  * Why no AddressSanitizer by default. src/alloc.c defines malloc, free,
  * calloc, ... (and __libc_malloc & co.) as aliases of the sc_ functions.
@@ -21,9 +25,10 @@
  * linking that `malloc` is scmalloc's.
  *
  * FUZZ_ASAN=1 test/fuzz/run.sh builds a second variant: the library
- * objects are compiled with ASan and then, on copies of the objects,
- * `objcopy --localize-symbol` hides the glibc names (malloc, free, ...,
- * mallinfo, mallopt), leaving only the sc_ names global; ASan then owns
+ * sources are compiled with ASan into objects of its own
+ * (build/fuzz/asan/obj), and `objcopy --localize-symbol` makes the glibc
+ * names in them (malloc, free, ..., mallinfo, mallopt) local, leaving the
+ * sc_ names global; src/ is untouched. ASan then owns
  * malloc (run.sh checks that `malloc` is ASan's interceptor) and scmalloc
  * serves only the sc_ calls made here. That variant adds ASan's checks of
  * scmalloc's globals and stack, and of this harness.
@@ -32,8 +37,9 @@
  * followed by its argument bytes; reading past the end yields zeros.
  *
  *   op      meaning                 arguments
- *   0-2     malloc                  slot, size
- *   3       calloc                  slot, nmemb byte, size
+ *   0-1     malloc                  slot, size
+ *   2       burst                   count, how, size    (see op_burst)
+ *   3       calloc                  slot, nmemb, size
  *   4-5     realloc                 slot, size          (empty slot: realloc(NULL, n))
  *   6       posix_memalign          slot, align, size
  *   7       aligned_alloc           slot, align, size
@@ -45,26 +51,31 @@
  *   14      edge case               sub, slot           (impossible sizes, overflow, NULL)
  *   15      check all + heap check  flag                (flag odd: flush the hand-over first)
  *
- *   slot  = byte % 64
+ *   slot  = byte % 64 (a table of 64 live blocks; allocating into a full
+ *           slot frees its block first)
  *   size  = 3 bytes: sel, lo, hi; sel % 16 picks a range (mostly small, up
  *           to 8 MiB, and sizes around class/page/chunk boundaries), v =
- *           lo | hi << 8 the value in it. Above 64 KiB sizes draw on a
- *           per-input budget of 64 MiB; past it they wrap to below 64 KiB.
+ *           lo | hi << 8 the value in it. Sizes above 64 KiB (and bursts
+ *           above 64 KiB in all) draw on a per-input budget of 16 MiB;
+ *           past it they wrap to below 64 KiB, so that no input spends
+ *           long filling memory.
  *   align = byte: >= 0xf0 an invalid or impossible alignment from a table;
  *           bit 7 set: 2^(byte % 13) (1 .. 4 KiB); else 2^(byte % 27)
  *           (1 .. 64 MiB).
  *
  * Every block gets a fresh id; its whole usable size (malloc_usable_size,
  * which must be >= the requested size) is filled with a pattern derived
- * from the id and checked in full before it is freed or reallocated and at
- * check ops; after realloc the min(old, new) prefix must hold the old
- * pattern; calloc blocks must be zero over the requested size; each new
- * block must be aligned (natural alignment up to 16, or the one asked for)
- * and must not overlap any other live block; usable size must not change
- * while a block lives; errors give NULL with ENOMEM or EINVAL as documented
- * (posix_memalign returns them and leaves errno alone; free never changes
- * errno). At the end of each input everything is freed, the second thread
- * exits (its thread cache is flushed) and sc_heap_check() must return 0.
+ * from the id. The pattern is checked in full before the block is freed
+ * or reallocated and at the end of the input (check ops read blocks above
+ * 256 KiB sampled); after realloc the min(old, new) prefix must hold the
+ * old pattern; calloc blocks must be zero over the requested size; each
+ * new block must be aligned (natural alignment up to 16, or the alignment
+ * asked for) and must not overlap any other live block; usable size must
+ * not change while a block lives; failures give NULL with ENOMEM or EINVAL
+ * as documented (posix_memalign returns them and leaves errno alone; free
+ * never changes errno). At the end of each input everything is freed, the
+ * second thread exits (its thread cache is flushed) and sc_heap_check()
+ * must return 0.
  *
  * The second thread is deterministic: it is started by the first
  * operation that needs it, every exchange is a synchronous hand-over
@@ -90,7 +101,7 @@
 #define NSLOTS 64
 #define HANDOFF_MAX 16
 #define BIG_SIZE ((size_t)64 << 10)
-#define BIG_BUDGET ((size_t)64 << 20)
+#define BIG_BUDGET ((size_t)16 << 20)
 /* No user address is a nonzero multiple of this (48-bit address spaces). */
 #define IMPOSSIBLE_ALIGN ((size_t)1 << 48)
 
@@ -184,10 +195,11 @@ static int is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
 /* ---- patterns ----------------------------------------------------------- */
 
-/* The loops over block contents are kept out of coverage instrumentation:
- * their comparisons say nothing about the allocator, and with trace-cmp
- * hooks they cost most of the run time. */
-#define NO_COVERAGE __attribute__((no_sanitize("coverage"), noinline))
+/* The loops over block contents are kept out of coverage and UBSan
+ * instrumentation (and not inlined into instrumented callers): their
+ * comparisons say nothing about the allocator, and with trace-cmp hooks
+ * and pointer-overflow checks they took most of the run time. */
+#define NO_COVERAGE __attribute__((no_sanitize("coverage", "undefined"), noinline))
 
 static uint64_t pattern_seed(uint64_t id)
 {
@@ -214,11 +226,17 @@ NO_COVERAGE static void fill(unsigned char *p, size_t n, uint64_t id)
  * p is word `word` of the block. */
 NO_COVERAGE static size_t pattern_mismatch_at(const unsigned char *p, size_t n, uint64_t id, size_t word)
 {
-    uint64_t w = pattern_seed(id) + word * PATTERN_STEP, v;
+    uint64_t w = pattern_seed(id) + word * PATTERN_STEP, v[4];
     size_t i = 0;
+    for (; i + 32 <= n; i += 32, w += 4 * PATTERN_STEP) {
+        memcpy(v, p + i, 32);
+        if ((v[0] ^ w) | (v[1] ^ (w + PATTERN_STEP)) | (v[2] ^ (w + 2 * PATTERN_STEP)) |
+            (v[3] ^ (w + 3 * PATTERN_STEP)))
+            break;
+    }
     for (; i + 8 <= n; i += 8, w += PATTERN_STEP) {
-        memcpy(&v, p + i, 8);
-        if (v != w) break;
+        memcpy(v, p + i, 8);
+        if (v[0] != w) break;
     }
     unsigned char want[8];
     memcpy(want, &w, 8);
@@ -341,10 +359,13 @@ static struct {
     int cmd;           /* set by the fuzzing thread, back to W_IDLE when done */
     size_t size;       /* W_MALLOC / W_CALLOC */
     void *result;
+    const block_t *list; /* W_FREE: free list[0, count) */
+    size_t count;
 } worker = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
-/* Frees with free_sized unless the block came from an aligned call (C23:
- * those need free_aligned_sized) or odd says otherwise. */
+/* Frees with free_sized if sized, unless the block came from an aligned
+ * call (C23: those need free_aligned_sized); free otherwise. The second
+ * thread uses free_sized for odd ids. */
 static void free_block(const block_t *b, int sized)
 {
     int saved = 12345;
@@ -363,7 +384,7 @@ static void *worker_main(void *arg)
         int cmd = worker.cmd;
         switch (cmd) {
         case W_FREE:
-            for (size_t i = 0; i < nhandoff; i++) free_block(&handoff[i], (int)(handoff[i].id & 1));
+            for (size_t i = 0; i < worker.count; i++) free_block(&worker.list[i], (int)(worker.list[i].id & 1));
             break;
         case W_MALLOC: worker.result = sc_malloc(worker.size); break;
         case W_CALLOC: worker.result = sc_calloc(1, worker.size); break;
@@ -399,6 +420,9 @@ static void worker_call(int cmd)
 static void handoff_flush(void)
 {
     if (!nhandoff) return;
+    for (size_t i = 0; i < nhandoff; i++) verify(&handoff[i], "before the second thread frees it");
+    worker.list = handoff;
+    worker.count = nhandoff;
     worker_call(W_FREE);
     nhandoff = 0;
 }
@@ -514,6 +538,41 @@ static void op_remote_alloc(block_t *b, int zero, size_t n)
     adopt(b, worker.result, n, 0, zero, NULL);
 }
 
+/* Allocates count blocks of size n at once (enough to fill and flush
+ * thread caches and to need new slabs and runs), checks them all, then
+ * frees them: in allocation order or reversed, sized or not, here or in
+ * the second thread. */
+#define BURST_MAX 512
+static block_t burst[BURST_MAX];
+
+static void op_burst(unsigned count_byte, unsigned how, size_t n)
+{
+    size_t count = 1 + (size_t)count_byte * 2;
+    if (count * n > BIG_SIZE) { /* big bursts draw on the input's budget */
+        size_t afford = (big_budget + BIG_SIZE) / n;
+        if (count > afford) count = afford ? afford : 1;
+        big_budget -= count * n < big_budget ? count * n : big_budget;
+    }
+    for (size_t i = 0; i < count; i++) {
+        void *p = sc_malloc(n);
+        if (!p) fail("burst: malloc(%zu) #%zu returned NULL (errno %d)", n, i, errno);
+        adopt(&burst[i], p, n, 0, 0, NULL); /* checks against the slots */
+    }
+    /* A block overlapping an earlier one of the burst overwrote its
+     * pattern. */
+    for (size_t i = 0; i < count; i++) verify(&burst[i], "burst");
+    if (how & 4) {
+        worker.list = burst;
+        worker.count = count;
+        worker_call(W_FREE);
+    } else {
+        for (size_t k = 0; k < count; k++) {
+            size_t i = how & 1 ? count - 1 - k : k;
+            free_block(&burst[i], (int)(how & 2));
+        }
+    }
+}
+
 static void op_edge(block_t *b, unsigned sub)
 {
     const size_t too_big = (size_t)PTRDIFF_MAX + 1;
@@ -596,10 +655,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned op = next_byte(&in) % 16;
         op_index++;
         block_t *b;
-        unsigned x;
+        unsigned x, y;
         size_t n, align;
         switch (op) {
-        case 0: case 1: case 2:
+        case 2:
+            op_name = "burst"; x = next_byte(&in); y = next_byte(&in); n = decode_size(&in);
+            if (trace) fprintf(stderr, "#%zu burst count-sel %u how %u size %zu\n", op_index, x, y % 8, n);
+            op_burst(x, y, n);
+            break;
+        case 0: case 1:
             op_name = "malloc"; b = &slots[next_byte(&in) % NSLOTS]; n = decode_size(&in);
             if (trace) fprintf(stderr, "#%zu malloc slot %td size %zu\n", op_index, b - slots, n);
             op_malloc(b, n);

@@ -12,7 +12,7 @@ import random
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
-MALLOC, CALLOC, REALLOC = 0, 3, 4
+MALLOC, BURST, CALLOC, REALLOC = 0, 2, 3, 4
 POSIX_MEMALIGN, ALIGNED_ALLOC, MEMALIGN = 6, 7, 8
 FREE, FREE_SIZED, HANDOFF, REMOTE, EDGE, CHECK = 9, 11, 12, 13, 14, 15
 
@@ -61,6 +61,11 @@ def align(a):
 
 def malloc(slot, n):
     return bytes([MALLOC, slot]) + size(n)
+
+
+def burst(count, how, n):
+    """count blocks (odd, 1..511) of size n; how: 1 reversed, 2 sized, 4 remote."""
+    return bytes([BURST, (count - 1) // 2, how]) + size(n)
 
 
 def calloc(slot, nmemb_sel, n):
@@ -148,6 +153,12 @@ def corpus():
         b"".join(free_sized(i) for i in range(30)) + check()
     c["fill_all_slots"] = b"".join(malloc(i, 1 + i * 37) for i in range(64)) + check() + \
         b"".join(free(63 - i) for i in range(64)) + check()
+
+    c["bursts"] = (malloc(0, 100) + burst(511, 0, 32) + burst(511, 1, 48) + burst(301, 2, 4096) +
+                   malloc(1, 200) + burst(101, 3, 20000) + burst(511, 4, 64) + burst(201, 5, 70001) +
+                   burst(3, 0, 5 * MIB) + check())
+    c["bursts_remote"] = b"".join(burst(255, 4, n) + malloc(i, n) + handoff(i)
+                                  for i, n in enumerate((16, 128, 1000, 4096, 16384, 40000))) + check(True)
 
     rng = random.Random(20241129)
     for k in range(8):
