@@ -320,7 +320,7 @@ static void arena_decay_locked(arena_t *a, bool all)
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
-    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_PAGES_BYTES >> os_page_shift);
+    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_BYTES >> os_page_shift);
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         a->npurge++;
         while (a->dirty_oldest && a->ndirty > limit)

@@ -72,10 +72,14 @@ static const bool config_stats = true;
 /* Slow-path events between two incremental GC passes of a thread cache. */
 #define SC_TCACHE_GC_INTERVAL 64
 
-/* Dirty pages an arena keeps beyond the decay: at most 1/8 of its active
+/* Dirty pages an arena keeps beyond the decay: at most 1/4 of its active
  * pages plus this floor; the oldest are purged first. */
-#define SC_DIRTY_FLOOR_PAGES_BYTES ((size_t)2 << 20)
-#define SC_DIRTY_RATIO_SHIFT 3
+#ifndef SC_DIRTY_FLOOR_BYTES
+#define SC_DIRTY_FLOOR_BYTES ((size_t)4 << 20)
+#endif
+#ifndef SC_DIRTY_RATIO_SHIFT
+#define SC_DIRTY_RATIO_SHIFT 2
+#endif
 /* Default decay time for dirty pages. */
 #define SC_DIRTY_DECAY_MS_DEFAULT 10000 /* options_table.h repeats it */
 
