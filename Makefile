@@ -75,6 +75,11 @@ test:
 	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
 	test/run.sh
 
+# libFuzzer harness over the sc_ API (needs clang and libclang-rt-14-dev);
+# FUZZ_SECONDS bounds the run (60 by default).
+fuzz:
+	test/fuzz/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILDDIR)/libscmalloc.so $(DESTDIR)$(PREFIX)/lib/
@@ -103,4 +108,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C bench clean
 
-.PHONY: all demo test install options-doc clean bench bench-quick bench-setup bench-ci
+.PHONY: all demo test fuzz install options-doc clean bench bench-quick bench-setup bench-ci

@@ -199,7 +199,11 @@ static int is_pow2(size_t x) { return x && !(x & (x - 1)); }
  * instrumentation (and not inlined into instrumented callers): their
  * comparisons say nothing about the allocator, and with trace-cmp hooks
  * and pointer-overflow checks they took most of the run time. */
+#ifdef __clang__
 #define NO_COVERAGE __attribute__((no_sanitize("coverage", "undefined"), noinline))
+#else
+#define NO_COVERAGE __attribute__((noinline))
+#endif
 
 static uint64_t pattern_seed(uint64_t id)
 {

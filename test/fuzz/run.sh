@@ -63,6 +63,13 @@ if stale; then
             # shellcheck disable=SC2086
             objcopy $LOCALIZE "$o" || build_failed
         done
+        # None of the glibc names may stay global in scmalloc's objects.
+        left=$(nm -g --defined-only "$OUT"/obj/*.o | awk -v names="$GLIBC_NAMES" '
+            BEGIN { n = split(names, a); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+            NF == 3 && ($3 in want) { print $3 }')
+        if [ -n "$left" ]; then
+            echo "fuzz: still global after objcopy: $left; not running" >&2; exit 1
+        fi
         # shellcheck disable=SC2086
         $CC $COMMON $SAN test/fuzz/fuzz_ops.c "$OUT"/obj/*.o -o "$BIN.tmp" || build_failed
         # ASan must own malloc; scmalloc only the sc_ names.
