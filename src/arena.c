@@ -322,8 +322,10 @@ static void arena_maybe_decay(arena_t *a)
     if (!a->dirty_oldest) return;
     size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_BYTES >> os_page_shift);
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
+        /* Down to 3/4 of the bound, so that a heap hovering at it is not
+         * purged one run at a time. */
         a->npurge++;
-        while (a->dirty_oldest && a->ndirty > limit)
+        while (a->dirty_oldest && a->ndirty > limit - limit / 4)
             if (!purge_run(a, a->dirty_oldest)) break;
     }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
