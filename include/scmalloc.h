@@ -10,6 +10,7 @@
 #define SCMALLOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,8 @@ void  sc_free_sized(void *ptr, size_t size);
 void  sc_free_aligned_sized(void *ptr, size_t alignment, size_t size);
 int   sc_malloc_trim(size_t pad);
 void  sc_malloc_stats(void);
+/* glibc's malloc_info: XML statistics to fp; options must be 0. */
+int   sc_malloc_info(int options, FILE *fp);
 int   sc_mallopt(int param, int value);
 
 /* Statistics. write_cb receives pieces of text (NUL-terminated); NULL

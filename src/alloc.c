@@ -11,11 +11,12 @@
  *       huge:  huge_alloc()                                 (mmap)
  *
  *   sc_free(p)
- *     rtree_lookup(p) -> chunk -> page map entry -> class; region check;
- *     tcache_push()                                         -- done, no lock
- *     else: free_slow(p)
+ *     rtree_in_arena_chunk(p) (one bit) -> chunk small map -> class;
+ *     region check; tcache_push()                           -- done, no lock
+ *     else: free_slow(p): block_find() through the radix tree
  *       small, cache full: tcache_free_slow() -> arena_bin_flush() (batch)
- *       large: arena_dalloc_large(); huge: huge_free()
+ *       large up to 64 KiB: the thread cache, as small ones
+ *       large: arena_dalloc_large(); huge: huge_free() (to the huge cache)
  *       anything else: misuse report and abort
  */
 #define _GNU_SOURCE
@@ -71,19 +72,16 @@ static void *alloc_big(size_t size, size_t align, bool zero)
     if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX)) { errno = ENOMEM; return NULL; }
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     void *p;
-    size_t usable;
     if (size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
         arena_t *a = tcache_arena();
         if (!a) { errno = ENOMEM; return NULL; }
         p = arena_alloc_large(a, size, align, zero);
-        usable = page_ceil(size);
     } else {
         p = huge_alloc(size, align, zero);
-        usable = page_ceil(size);
     }
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
     if (!zero && unlikely(opt.junk)) memset(p, JUNK_ALLOC, size);
-    tcache_count_bytes(usable, 0);
+    tcache_count_bytes(page_ceil(size), 0);
     return p;
 }
 
@@ -114,6 +112,19 @@ SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
 }
 
 /* ---- finding a block from its pointer ---------------------------------- */
+
+/* For address a in arena chunk c: 0 if its page is not in a slab, 1 if it
+ * starts a region (*cls set), -1 if it points inside one. The small map
+ * gives the class and the page's offset in its slab; one multiplication
+ * tells a region start. */
+SC_INLINE int small_region(const chunk_t *c, uintptr_t a, unsigned *cls)
+{
+    uint32_t m = c->smallmap[(a & SC_CHUNK_MASK) >> os_page_shift];
+    if (!m) return 0;
+    *cls = (m >> SMALLMAP_SHIFT) - 1u;
+    uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
+    return sizeclass_region_start(&sizeclass_info[*cls], off) ? 1 : -1;
+}
 
 enum block_type { BLOCK_NONE, BLOCK_SMALL, BLOCK_LARGE, BLOCK_HUGE };
 
@@ -152,11 +163,10 @@ static void block_find(void *p, block_t *b, bool strict)
     page_t *pg = &c->pages[pi];
     b->chunk = c;
     b->page = pg;
-    uint32_t m = c->smallmap[pi];
-    if (m) {
-        unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;
-        uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
-        if (!sizeclass_region_start(&sizeclass_info[cls], off)) {
+    unsigned cls;
+    int small = small_region(c, a, &cls);
+    if (small) {
+        if (small < 0) {
             if (strict) sc_misuse("invalid pointer", p);
             return;
         }
@@ -216,18 +226,13 @@ static SC_NOINLINE void free_slow(void *p)
 SC_EXPORT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    if (likely(rtree_in_arena_chunk(a))) {
-        const chunk_t *c = chunk_of(p);
-        uint32_t m = c->smallmap[(a & SC_CHUNK_MASK) >> os_page_shift];
-        if (likely(m)) {
-            /* The pointer must be the start of a region of its slab. */
-            unsigned cls = (m >> SMALLMAP_SHIFT) - 1u;
-            uint32_t off = (uint32_t)(a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK);
-            if (likely(sizeclass_region_start(&sizeclass_info[cls], off)) && tcache_push(tls_tcache, cls, p)) {
-                vg_free(p);
-                return;
-            }
-        }
+    unsigned cls;
+    /* A region start in a slab, and room in the thread's stack: done.
+     * Everything else (NULL, large, huge, foreign, misuse) is slow. */
+    if (likely(rtree_in_arena_chunk(a)) && likely(small_region(chunk_of(p), a, &cls) > 0) &&
+        likely(tcache_push(tls_tcache, cls, p))) {
+        vg_free(p);
+        return;
     }
     free_slow(p);
 }

@@ -522,7 +522,6 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
         if (trail) run_merge_insert(a, c, pi + n, trail, kind, now);
     }
     c->pages[pi].npages = (uint32_t)n;
-    c->pages[pi].size = size;
     a->nactive += n;
     a->large_nmalloc++;
     a->large_nrequests++;
@@ -605,7 +604,6 @@ bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size)
     if (ok) {
         a->large_allocated += (new_n << os_page_shift) - (old_n << os_page_shift);
         pg->npages = (uint32_t)new_n;
-        pg->size = new_size;
     }
     mutex_unlock(&a->lock);
     return ok;

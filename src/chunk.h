@@ -49,7 +49,6 @@ typedef struct page {
     union {
         struct slab *slab;   /* PAGE_SMALL */
         uint64_t dirty_ms;   /* PAGE_FREE_DIRTY run head: when it became dirty */
-        size_t size;         /* PAGE_LARGE run head: the requested size */
     };
     struct page *next, *prev;   /* free run head: arena list of runs of this length and kind */
     struct page *dnext, *dprev; /* dirty run head: the arena's decay FIFO, oldest first */

@@ -12,7 +12,9 @@
 #include "options.h"
 #include "tcache.h"
 
+#include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -299,6 +301,58 @@ SC_EXPORT void sc_malloc_stats(void)
     fmt_stderr("max mmap regions = %10zu\nmax mmap bytes   = %10zu\n", s.nhuge, s.huge_allocated);
 }
 
+/* glibc's malloc_info: its XML shape, one <heap> per arena in use, filled
+ * from the same counters. The text is formatted first and written to the
+ * caller's stream afterwards, with no allocator lock held. */
+static void xml_cb(void *opaque, const char *text) { fputs(text, (FILE *)opaque); }
+
+SC_EXPORT int sc_malloc_info(int options, FILE *fp)
+{
+    if (options != 0) { errno = EINVAL; return -1; }
+    if (!fp) { errno = EINVAL; return -1; }
+    stats_t s;
+    stats_read(&s);
+    static arena_stats_t as;
+    static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+    writer_t w;
+    w.cb = xml_cb;
+    w.opaque = fp;
+    w.n = 0;
+    pthread_mutex_lock(&info_lock);
+    w_printf(&w, "<malloc version=\"1\">\n");
+    for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
+        arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!a) continue;
+        stats_arena_read(a, &as);
+        w_printf(&w, "<heap nr=\"%u\">\n<sizes>\n", as.index);
+        size_t count = 0, bytes = 0;
+        for (unsigned c = 0; c < SC_NSMALL; c++) {
+            bin_stats_t *b = &as.bins[c];
+            size_t nfree = b->curslabs * b->nregs - b->curregs;
+            if (!nfree) continue;
+            w_printf(&w, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
+                     c ? as.bins[c - 1].size + 1 : 1, b->size, nfree * b->size, nfree);
+            count += nfree;
+            bytes += nfree * b->size;
+        }
+        w_printf(&w, "</sizes>\n<total type=\"fast\" count=\"0\" size=\"0\"/>\n");
+        w_printf(&w, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n", count, bytes + as.dirty + as.retained);
+        w_printf(&w, "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n",
+                 as.nchunks * SC_CHUNK_SIZE, as.nchunks * SC_CHUNK_SIZE);
+        w_printf(&w, "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n</heap>\n",
+                 as.nchunks * SC_CHUNK_SIZE, as.nchunks * SC_CHUNK_SIZE);
+    }
+    w_printf(&w, "<total type=\"fast\" count=\"0\" size=\"0\"/>\n");
+    w_printf(&w, "<total type=\"rest\" count=\"0\" size=\"%zu\"/>\n", s.dirty + s.retained);
+    w_printf(&w, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n", s.nhuge, s.huge_allocated);
+    w_printf(&w, "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n", s.mapped, s.mapped);
+    w_printf(&w, "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n</malloc>\n",
+             s.mapped, s.mapped);
+    pthread_mutex_unlock(&info_lock);
+    w_flush(&w);
+    return 0;
+}
+
 SC_EXPORT int sc_mallopt(int param, int value)
 {
     /* Accepted, as glibc does; none of glibc's tunables apply here. glibc
@@ -318,6 +372,7 @@ SC_EXPORT size_t sc_heap_check(void)
     return problems + huge_check();
 }
 
-/* glibc's names for the two above (aliases live beside their targets). */
+/* glibc's names for the functions above (aliases live beside their targets). */
 void malloc_stats(void) __attribute__((alias("sc_malloc_stats"), used, visibility("default")));
 int mallopt(int param, int value) __attribute__((alias("sc_mallopt"), used, visibility("default")));
+int malloc_info(int options, FILE *fp) __attribute__((alias("sc_malloc_info"), used, visibility("default")));
