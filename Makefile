@@ -75,6 +75,7 @@ test:
 	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
 	$(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind
 	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
+	$(MAKE) all SANITIZE=thread BUILDDIR=build/tsan
 	test/run.sh
 
 # libFuzzer harness over the sc_ API (needs clang and libclang-rt-14-dev);

@@ -191,13 +191,14 @@ void huge_free(huge_t *h, void *p)
     stats.ndalloc++;
     stats.allocated -= h->mapped;
     stats.mapped -= h->mapped;
+    size_t live = stats.allocated;
     mutex_unlock(&huge_lock);
     size_t span = chunk_ceil(h->mapped);
     rtree_set_range((uintptr_t)p, span, 0);
     rtree_set_range((uintptr_t)p, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
     size_t mapped = h->mapped;
     base_free(h, sizeof(huge_t));
-    size_t limit = (__atomic_load_n(&stats.allocated, __ATOMIC_RELAXED) >> HUGE_CACHE_SHIFT) + HUGE_CACHE_FLOOR;
+    size_t limit = (live >> HUGE_CACHE_SHIFT) + HUGE_CACHE_FLOOR;
     if (limit > HUGE_CACHE_MAX) limit = HUGE_CACHE_MAX;
     if (opt.dirty_decay_ms != 0 && mapped <= limit) {
         huge_cache_drain(limit - mapped, HUGE_CACHE_SLOTS - 1);

@@ -43,7 +43,10 @@ extern SC_HIDDEN uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
 SC_INLINE bool rtree_in_arena_chunk(uintptr_t a)
 {
     if (unlikely(a >> SC_VA_BITS)) return false;
-    return (rtree_chunk_bits[a >> (SC_CHUNK_SHIFT + 6)] >> ((a >> SC_CHUNK_SHIFT) & 63)) & 1;
+    /* Relaxed: the bits of other chunks in the word change concurrently;
+     * ours was set before any pointer into the chunk was handed out. */
+    uint64_t word = __atomic_load_n(&rtree_chunk_bits[a >> (SC_CHUNK_SHIFT + 6)], __ATOMIC_RELAXED);
+    return (word >> ((a >> SC_CHUNK_SHIFT) & 63)) & 1;
 }
 
 /* Marks the chunk at addr as an arena chunk, or not. */

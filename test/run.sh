@@ -21,6 +21,8 @@
 #                                       line with the expected message
 #                                       and that pointer
 #   test/preload/X.sh preload/X@variant real programs under the preload
+#   test/tsan/stress_sc.c tsan/stress_sc  with -fsanitize=thread, linked with
+#                                       the SANITIZE=thread build ($SC_TSAN_BUILD)
 #   test/faults/faults.c faults/SETTING  linked with the FAULTS=1 build
 #                                       ($SC_FAULTS_BUILD, default build/faults)
 # A line "SCTEST: ..." in a test's source sets, by words:
@@ -420,6 +422,33 @@ run_fault_tests() {
     done
 }
 run_fault_tests
+
+# ThreadSanitizer: test/tsan/stress_sc.c, built with -fsanitize=thread and
+# linked with the SANITIZE=thread build, through the sc_ names.
+SC_TSAN_BUILD=${SC_TSAN_BUILD:-build/tsan}
+run_tsan_tests() {
+    local lib=$SC_TSAN_BUILD/libscmalloc.so dir bin=$OUT/tsan_stress_sc log=$OUT/logs/tsan_stress_sc
+    selected tsan/stress_sc || return 0
+    if [ ! -f "$lib" ]; then
+        report SKIP "tsan/stress_sc" "no SANITIZE=thread build in $SC_TSAN_BUILD"
+        return 0
+    fi
+    dir=$(cd "$SC_TSAN_BUILD" && pwd)
+    # shellcheck disable=SC2086 # CFLAGS_TEST is meant to split
+    if ! $CC $CFLAGS_TEST -fsanitize=thread -Itest test/tsan/stress_sc.c -o "$bin" -L"$dir" -lscmalloc \
+        -Wl,-rpath,"$dir" -pthread 2>"$log.build"; then
+        report FAIL "tsan/stress_sc" "build error: $(grep -m1 error "$log.build")"
+        return 0
+    fi
+    run_logged "$log" "$(scaled 240)" env TSAN_OPTIONS=halt_on_error=1:exitcode=66 "$bin"
+    if [ "$RC" -eq 0 ]; then
+        report PASS "tsan/stress_sc"
+    else
+        report FAIL "tsan/stress_sc" "$(describe_status "$RC" 240): $(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
+        show_log "$log"
+    fi
+}
+run_tsan_tests
 
 echo "(took $(($(date +%s) - start)) s; logs in ${OUT#"$ROOT"/}/logs, times in ${OUT#"$ROOT"/}/times.txt)"
 echo "$passed passed, $failed failed, $skipped skipped"
