@@ -20,6 +20,7 @@ chunk_t *chunk_alloc(struct arena *arena)
     c->first_page = (uint32_t)(c->npages - chunk_usable_pages());
     for (uint32_t i = 0; i < c->first_page; i++) c->pages[i].kind = PAGE_HEADER;
     if (!rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, (uintptr_t)c)) {
+        rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0); /* before the addresses go back */
         os_unmap(c, SC_CHUNK_SIZE);
         return NULL;
     }

@@ -225,33 +225,44 @@ size_t huge_purge(void)
 
 void *huge_realloc(huge_t *h, void *p, size_t new_size)
 {
+    /* Slots are always unregistered before their pages go back to the
+     * kernel: from that moment another thread may map the same addresses
+     * and register them itself. */
+    uintptr_t a = (uintptr_t)p, tag = (uintptr_t)h | RTREE_HUGE;
     size_t old_mapped = h->mapped, new_mapped = page_ceil(new_size);
+    size_t old_span = chunk_ceil(old_mapped), new_span = chunk_ceil(new_mapped);
     if (new_mapped < new_size) return NULL;
     if (new_mapped == old_mapped) { h->size = new_size; return p; }
     if (new_mapped < old_mapped) {
-        if (!os_shrink_in_place(p, old_mapped, new_mapped)) return NULL;
-        if (chunk_ceil(new_mapped) < chunk_ceil(old_mapped))
-            rtree_set_range((uintptr_t)p + chunk_ceil(new_mapped),
-                            chunk_ceil(old_mapped) - chunk_ceil(new_mapped), 0);
+        if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, 0);
+        if (!os_shrink_in_place(p, old_mapped, new_mapped)) {
+            if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, tag);
+            return NULL;
+        }
     } else if (os_grow_in_place(p, old_mapped, new_mapped)) {
-        if (!rtree_set_range((uintptr_t)p, chunk_ceil(new_mapped), (uintptr_t)h | RTREE_HUGE)) {
+        if (!rtree_set_range(a, new_span, tag)) {
+            rtree_set_range(a + old_span, new_span - old_span, 0);
             os_shrink_in_place(p, new_mapped, old_mapped);
-            rtree_set_range((uintptr_t)p + chunk_ceil(old_mapped),
-                            chunk_ceil(new_mapped) - chunk_ceil(old_mapped), 0);
             return NULL;
         }
     } else {
-        /* Reserve an aligned range (plus a little headroom) and move the
-         * pages there: no copy. */
+        /* Reserve an aligned range and move the pages there: no copy. The
+         * radix tree leaves of p's slots exist, so restoring them cannot
+         * fail. */
         void *q = os_map_aligned(new_mapped, SC_CHUNK_SIZE);
         if (!q) return NULL;
-        if (!rtree_set_range((uintptr_t)q, chunk_ceil(new_mapped), (uintptr_t)h | RTREE_HUGE) ||
-            !os_move(p, old_mapped, q, new_mapped)) {
-            rtree_set_range((uintptr_t)q, chunk_ceil(new_mapped), 0);
+        if (!rtree_set_range((uintptr_t)q, new_span, tag)) {
+            rtree_set_range((uintptr_t)q, new_span, 0);
             os_unmap(q, new_mapped);
             return NULL;
         }
-        rtree_set_range((uintptr_t)p, chunk_ceil(old_mapped), 0);
+        rtree_set_range(a, old_span, 0);
+        if (!os_move(p, old_mapped, q, new_mapped)) {
+            rtree_set_range(a, old_span, tag);
+            rtree_set_range((uintptr_t)q, new_span, 0);
+            os_unmap(q, new_mapped);
+            return NULL;
+        }
         h->addr = q;
         p = q;
     }
