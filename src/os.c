@@ -8,7 +8,6 @@
 #include "os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -153,23 +152,4 @@ uint64_t os_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-size_t os_rss(void)
-{
-    int saved = errno;
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { errno = saved; return 0; }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    errno = saved;
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    const char *s = buf;
-    while (*s && *s != ' ') s++;
-    size_t pages = 0;
-    while (*s == ' ') s++;
-    while (*s >= '0' && *s <= '9') pages = pages * 10 + (size_t)(*s++ - '0');
-    return pages * os_page;
 }

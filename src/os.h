@@ -30,8 +30,6 @@ bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size);
 bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
-/* Resident set size of the process in bytes (reads /proc/self/statm). */
-size_t os_rss(void);
 
 SC_INLINE size_t page_ceil(size_t n) { return (n + os_page - 1) & ~(os_page - 1); }
 

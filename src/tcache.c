@@ -25,7 +25,6 @@ static mutex_t tcache_list_lock;
 static tcache_t *tcache_list, *tcache_recycled;
 static uint16_t bin_caps[SC_TCACHE_NBINS];
 static size_t tcache_bytes;
-uint64_t tcache_exited_allocated, tcache_exited_deallocated;
 
 static void tcache_thread_exit(void *arg);
 
@@ -72,7 +71,6 @@ static tcache_t *tcache_create(void)
         tc->fill[c] = (uint16_t)(b->cap >= 16 ? b->cap / 8 : b->cap > 0);
         slot += b->cap;
     }
-    tc->bytes = tcache_bytes;
     tc->arena = arena_bind();
     mutex_lock(&tcache_list_lock);
     tc->next = tcache_list;
@@ -225,8 +223,6 @@ static void tcache_thread_exit(void *arg)
     tls_tcache = &tcache_exiting;
     arena_unbind(tc->arena);
     mutex_lock(&tcache_list_lock);
-    tcache_exited_allocated += tc->allocated;
-    tcache_exited_deallocated += tc->deallocated;
     if (tc->prev) tc->prev->next = tc->next;
     else tcache_list = tc->next;
     if (tc->next) tc->next->prev = tc->prev;

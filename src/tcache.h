@@ -36,9 +36,7 @@ typedef struct tcache {
     uint64_t deallocated;  /* bytes this thread freed */
     arena_t *arena;
     struct tcache *next, *prev; /* all live caches, for statistics and fork */
-    unsigned gc_ticks;
-    unsigned gc_next_bin;
-    size_t bytes;          /* size of this structure with its stacks */
+    unsigned gc_ticks;     /* slow-path events since the last GC pass */
 } tcache_t;
 
 extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
@@ -88,10 +86,9 @@ void tcache_flush(tcache_t *tc);
 /* The arena the calling thread allocates from. */
 arena_t *tcache_arena(void);
 
-/* Sums over live caches: cached bytes, and per-class fast-path requests are
- * merged into the bins. */
+/* Merges the calling thread's per-class request counts into its arena's
+ * bins (other threads' counts arrive when they fill, flush or exit). */
 void tcache_stats_merge(void);
-extern uint64_t tcache_exited_allocated, tcache_exited_deallocated;
 
 void tcache_prefork(void);
 void tcache_postfork_parent(void);

@@ -47,6 +47,15 @@ int main(void)
         CHECKF(ci->nregs >= 1 && ci->nregs * ci->size <= bytes, "class %u geometry", c);
         CHECKF((bytes - ci->nregs * ci->size) * 16 <= bytes, "class %u wastes %zu of %zu", c,
                bytes - ci->nregs * ci->size, bytes);
+        /* The one-multiplication region-start test agrees with the
+         * division for every offset in (and just past) the slab. */
+        for (uint32_t off = 0; off < ci->limit + ci->size; off++) {
+            bool want = off % ci->size == 0 && off < ci->limit;
+            if (sizeclass_region_start(ci, off) != want) {
+                CHECKF(0, "class %u offset %u: region start says %d", c, off, !want);
+                break;
+            }
+        }
         for (uint32_t i = 0; i < ci->nregs; i++) {
             CHECKF(sizeclass_index(c, i * ci->size) == i, "class %u region %u", c, i);
             if (i) CHECKF(sizeclass_index(c, i * ci->size - 1) * ci->size != i * ci->size - 1,
