@@ -103,6 +103,10 @@ bench-quick: all
 	/usr/bin/python3 bench/run.py --quick --lib $(BUILDDIR)/libscmalloc.so $(BENCH_ARGS)
 bench-ci: all
 	/usr/bin/python3 bench/run.py --ci --lib $(BUILDDIR)/libscmalloc.so
+# Ten minutes of a server-like load with a stable live heap, RSS sampled
+# every second, scmalloc beside glibc: writes bench/results/soak.{csv,png}.
+soak: all
+	/usr/bin/python3 bench/soak.py --lib $(BUILDDIR)/libscmalloc.so $(SOAK_ARGS)
 bench-setup:
 	apt-get update -q && apt-get install -y --no-install-recommends libjemalloc2 libmimalloc2.0 \
 		libtcmalloc-minimal4 python3 python3-matplotlib sqlite3 valgrind
@@ -111,4 +115,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C bench clean
 
-.PHONY: all demo test fuzz install options-doc clean bench bench-quick bench-setup bench-ci
+.PHONY: all demo test fuzz soak install options-doc clean bench bench-quick bench-setup bench-ci
