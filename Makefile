@@ -73,7 +73,8 @@ test:
 	$(MAKE) all
 	$(MAKE) all DEBUG=3 BUILDDIR=build/debug
 	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
-	$(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind
+	@# the memcheck annotations need Debian's valgrind headers; without them the test says SKIP
+	if [ -f /usr/include/valgrind/memcheck.h ]; then $(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind; fi
 	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
 	$(MAKE) all SANITIZE=thread BUILDDIR=build/tsan
 	test/run.sh
