@@ -86,7 +86,6 @@ SC_INLINE char *chunk_page_addr(const chunk_t *c, size_t pi)
 {
     return (char *)c + (pi << os_page_shift);
 }
-SC_INLINE page_t *chunk_run_head(chunk_t *c, page_t *pg) { return pg - pg->head; }
 
 /* Maps and registers a new chunk for arena; its pages form one clean free
  * run that the caller inserts. NULL on failure. */

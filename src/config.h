@@ -80,13 +80,6 @@ static const bool config_stats = true;
 #ifndef SC_DIRTY_RATIO_SHIFT
 #define SC_DIRTY_RATIO_SHIFT 2
 #endif
-/* Default decay time for dirty pages. */
-#define SC_DIRTY_DECAY_MS_DEFAULT 10000 /* options_table.h repeats it */
-
-/* Largest alignment we promise (and test). Larger ones still work when the
- * address space allows; this only bounds the tests. */
-#define SC_MAX_TESTED_ALIGN ((size_t)64 << 20)
-
 static_assert(SC_LARGE_MAX * 2 <= SC_CHUNK_SIZE, "a large run must fit in a chunk beside its header");
 static_assert(SC_SMALL_MAX < SC_LARGE_MAX, "small below large");
 static_assert(SC_NSMALL <= 255, "class + 1 must fit the page map byte");

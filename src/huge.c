@@ -235,14 +235,14 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
     if (new_mapped == old_mapped) { h->size = new_size; return p; }
     if (new_mapped < old_mapped) {
         if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, 0);
-        if (!os_shrink_in_place(p, old_mapped, new_mapped)) {
+        if (!os_resize_in_place(p, old_mapped, new_mapped)) {
             if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, tag);
             return NULL;
         }
-    } else if (os_grow_in_place(p, old_mapped, new_mapped)) {
+    } else if (os_resize_in_place(p, old_mapped, new_mapped)) {
         if (!rtree_set_range(a, new_span, tag)) {
             rtree_set_range(a + old_span, new_span - old_span, 0);
-            os_shrink_in_place(p, new_mapped, old_mapped);
+            os_resize_in_place(p, new_mapped, old_mapped);
             return NULL;
         }
     } else {

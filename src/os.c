@@ -120,16 +120,7 @@ bool os_purge(void *addr, size_t size)
     return ok;
 }
 
-bool os_grow_in_place(void *addr, size_t old_size, size_t new_size)
-{
-    if (os_fault()) return false;
-    int saved = errno;
-    void *p = mremap(addr, old_size, new_size, 0);
-    errno = saved;
-    return p == addr;
-}
-
-bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size)
+bool os_resize_in_place(void *addr, size_t old_size, size_t new_size)
 {
     if (os_fault()) return false;
     int saved = errno;

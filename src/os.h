@@ -21,10 +21,9 @@ void *os_map_aligned(size_t size, size_t align);
 void os_unmap(void *addr, size_t size);
 /* Give pages back; they read as zero afterwards (MADV_DONTNEED). */
 bool os_purge(void *addr, size_t size);
-/* Grow a mapping in place; false if the next pages are taken. */
-bool os_grow_in_place(void *addr, size_t old_size, size_t new_size);
-/* Shrink a mapping in place. */
-bool os_shrink_in_place(void *addr, size_t old_size, size_t new_size);
+/* Grow or shrink a mapping in place; false if growing would need pages
+ * that are taken. */
+bool os_resize_in_place(void *addr, size_t old_size, size_t new_size);
 /* Move the pages of [old, old+old_size) to new_addr (an existing mapping
  * of new_size bytes, replaced), without copying. */
 bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size);
