@@ -1,5 +1,5 @@
 # scmalloc build. make [DEBUG=0..3] [SANITIZE=undefined|address|thread] [VALGRIND=0|1]
-#                     [FAULTS=0|1] [BUILDDIR=build]
+#                     [FAULTS=0|1] [SECURE=0|1] [BUILDDIR=build]
 #   make            libraries and the scmalloc-run wrapper in $(BUILDDIR)
 #   make demo       builds, then runs a real program on scmalloc with statistics at exit
 #   make test       builds the release, debug (DEBUG=3) and UBSan variants, runs the suite
@@ -14,6 +14,7 @@ PREFIX ?= /usr/local
 VERSION := 0.1.0
 VALGRIND ?= 0
 FAULTS ?= 0
+SECURE ?= 0
 
 ifeq ($(filter $(DEBUG),0 1 2 3),)
 $(error DEBUG must be 0, 1, 2 or 3)
@@ -24,6 +25,9 @@ endif
 ifeq ($(filter $(FAULTS),0 1),)
 $(error FAULTS must be 0 or 1)
 endif
+ifeq ($(filter $(SECURE),0 1),)
+$(error SECURE must be 0 or 1)
+endif
 ifneq ($(filter-out undefined address thread,$(SANITIZE)),)
 $(error SANITIZE must be undefined, address or thread)
 endif
@@ -32,7 +36,7 @@ OPT := $(if $(filter 0,$(DEBUG)),-O2,-O1 -g)
 CFLAGS_LIB := -std=gnu11 $(OPT) -g -fPIC -fvisibility=hidden -fno-semantic-interposition \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free \
 	-Wall -Wextra -Wshadow -Wno-unused-parameter -DSC_DEBUG=$(DEBUG) -DSC_VALGRIND=$(VALGRIND) \
-	-DSC_FAULTS=$(FAULTS) -Iinclude -Isrc -pthread
+	-DSC_FAULTS=$(FAULTS) -DSC_SECURE=$(SECURE) -Iinclude -Isrc -pthread
 ifneq ($(SANITIZE),)
 CFLAGS_LIB += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 LDFLAGS_LIB += -fsanitize=$(SANITIZE)

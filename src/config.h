@@ -30,6 +30,11 @@ static const bool config_valgrind = SC_VALGRIND;
 #define SC_FAULTS 0
 #endif
 static const bool config_faults = SC_FAULTS;
+/* Hardened build (make SECURE=1): the option secure defaults to true. */
+#ifndef SC_SECURE
+#define SC_SECURE 0
+#endif
+static const bool config_secure = SC_SECURE;
 /* Statistics counters on the slow paths and per-thread byte counters. */
 static const bool config_stats = true;
 

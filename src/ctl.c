@@ -109,6 +109,11 @@ static int ctl_opt(const char *name, void *oldp, size_t *oldlenp, void *newp, si
             const char *v = text;
             return ctl_read(oldp, oldlenp, &v, sizeof(v));
         }
+        if (!strcmp(d->type, "string")) {
+            if (newp) return EPERM;
+            const char *v = d->value;
+            return ctl_read(oldp, oldlenp, &v, sizeof(v));
+        }
         int err = ctl_read(oldp, oldlenp, d->value, sizeof(int64_t));
         if (err || !newp) return err;
         /* Only the decay time can change while running. */

@@ -50,6 +50,12 @@ static bool option_set(const option_desc_t *d, const char *v, size_t vlen)
         else return false;
         return true;
     }
+    if (strcmp(d->type, "string") == 0) {
+        if (vlen == 0 || vlen >= SC_OPTION_STRING_MAX) return false;
+        memcpy(d->value, v, vlen);
+        ((char *)d->value)[vlen] = 0;
+        return true;
+    }
     int64_t x;
     if (strcmp(d->type, "enum") == 0) {
         for (size_t i = 0; i < sizeof(bind_names) / sizeof(bind_names[0]); i++)
@@ -59,6 +65,7 @@ static bool option_set(const option_desc_t *d, const char *v, size_t vlen)
     if (!parse_int(v, vlen, &x)) return false;
     if (strcmp(d->name, "narenas") == 0 && (x < 0 || x > SC_MAX_ARENAS)) return false;
     if (strcmp(d->name, "dirty_decay_ms") == 0 && x < -1) return false;
+    if (strcmp(d->name, "prof_sample") == 0 && (x < 1 || x > ((int64_t)1 << 40))) return false;
     if (strcmp(d->name, "tcache_max") == 0 && (x < -1 || x > SC_TCACHE_MAX_ENTRIES)) return false;
     *(int64_t *)d->value = x;
     return true;
@@ -103,6 +110,7 @@ void options_parse(const char *conf)
 void option_format(const option_desc_t *d, char *buf, size_t size)
 {
     if (strcmp(d->type, "bool") == 0) fmt_format(buf, size, "%s", *(bool *)d->value ? "true" : "false");
+    else if (strcmp(d->type, "string") == 0) fmt_format(buf, size, "%s", (const char *)d->value);
     else if (strcmp(d->type, "enum") == 0) fmt_format(buf, size, "%s", bind_names[*(int64_t *)d->value & 1]);
     else fmt_format(buf, size, "%lld", (long long)*(int64_t *)d->value);
 }

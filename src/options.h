@@ -8,6 +8,9 @@
 
 enum { BIND_LEAST = 0, BIND_RR = 1 };
 
+/* String options hold at most this many bytes, the NUL included. */
+#define SC_OPTION_STRING_MAX 256
+
 typedef struct options {
     int64_t narenas;         /* 0: 4 per CPU */
     bool tcache;
@@ -16,6 +19,11 @@ typedef struct options {
     bool stats_print;
     int64_t bind;            /* BIND_LEAST or BIND_RR */
     int64_t tcache_max;      /* entries per class, upper bound; -1: by size */
+    bool secure;             /* hardening (see alloc.c, chunk.c, huge.c) */
+    bool prof;               /* heap profiling (prof.c) */
+    int64_t prof_sample;     /* mean bytes between samples */
+    char prof_prefix[SC_OPTION_STRING_MAX];
+    bool prof_final;         /* dump at exit */
 } options_t;
 
 extern options_t opt;
@@ -27,7 +35,7 @@ void options_parse(const char *conf);
 /* For sc_ctl and the README: name, type, current value as text. */
 typedef struct option_desc {
     const char *name;
-    const char *type;      /* "bool", "int", "enum" */
+    const char *type;      /* "bool", "int", "enum", "string" */
     const char *def;       /* default, as text */
     const char *range;
     const char *help;

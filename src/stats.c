@@ -149,7 +149,7 @@ static void print_text(writer_t *w, const stats_t *s)
     w_printf(w, "___ scmalloc %s statistics ___\n", SCMALLOC_VERSION);
     w_printf(w, "options:");
     for (size_t i = 0; i < option_count; i++) {
-        char v[32];
+        char v[SC_OPTION_STRING_MAX];
         option_format(&option_table[i], v, sizeof(v));
         w_printf(w, " %s:%s", option_table[i].name, v);
     }
@@ -190,6 +190,26 @@ static void print_text(writer_t *w, const stats_t *s)
 
 #define U(x) ((unsigned long long)(x))
 
+/* Writes s as a JSON string literal (quotes included) into out. */
+static void json_quote(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (; *s && n + 8 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { out[n++] = '\\'; out[n++] = (char)c; }
+        else if (c < 0x20) {
+            memcpy(out + n, "\\u00", 4);
+            out[n + 4] = "0123456789abcdef"[c >> 4];
+            out[n + 5] = "0123456789abcdef"[c & 15];
+            n += 6;
+        }
+        else out[n++] = (char)c;
+    }
+    out[n++] = '"';
+    out[n] = 0;
+}
+
 static void print_json(writer_t *w, const stats_t *s)
 {
     static arena_stats_t as;
@@ -197,10 +217,11 @@ static void print_json(writer_t *w, const stats_t *s)
              SCMALLOC_VERSION, os_page, SC_CHUNK_SIZE, narenas);
     w_printf(w, "\"options\": {");
     for (size_t i = 0; i < option_count; i++) {
-        char v[32];
+        char v[SC_OPTION_STRING_MAX], quoted[2 * SC_OPTION_STRING_MAX + 2];
         option_format(&option_table[i], v, sizeof(v));
-        bool text = strcmp(option_table[i].type, "enum") == 0;
-        w_printf(w, "%s\"%s\": %s%s%s", i ? ", " : "", option_table[i].name, text ? "\"" : "", v, text ? "\"" : "");
+        bool text = strcmp(option_table[i].type, "enum") == 0 || strcmp(option_table[i].type, "string") == 0;
+        if (text) json_quote(quoted, sizeof(quoted), v);
+        w_printf(w, "%s\"%s\": %s", i ? ", " : "", option_table[i].name, text ? quoted : v);
     }
     w_printf(w, "},\n\"stats\": {\"allocated\": %zu, \"active\": %zu, \"resident\": %zu, \"mapped\": %zu, "
                 "\"dirty\": %zu, \"retained\": %zu, \"metadata\": %zu, \"small_allocated\": %zu, "
