@@ -47,7 +47,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(SRCS))
 HDRS := $(wildcard src/*.h) include/scmalloc.h
 
-all: $(BUILDDIR)/libscmalloc.so $(BUILDDIR)/libscmalloc.a $(BUILDDIR)/scmalloc-run
+all: $(BUILDDIR)/libscmalloc.so $(BUILDDIR)/libscmalloc.a $(BUILDDIR)/scmalloc-run $(BUILDDIR)/scmalloc-stats
 
 $(BUILDDIR)/obj/%.o: src/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -63,6 +63,11 @@ $(BUILDDIR)/libscmalloc.a: $(OBJS)
 	objcopy --localize-hidden $(BUILDDIR)/obj/scmalloc_all.o
 	rm -f $@ && ar rcs $@ $(BUILDDIR)/obj/scmalloc_all.o
 
+# The statistics picture: JSON statistics -> PNG (needs python3-matplotlib).
+$(BUILDDIR)/scmalloc-stats: tools/scmalloc-stats.py
+	@mkdir -p $(BUILDDIR)
+	cp $< $@ && chmod +x $@
+
 $(BUILDDIR)/scmalloc-run: tools/scmalloc-run.sh
 	@mkdir -p $(BUILDDIR)
 	cp $< $@ && chmod +x $@
@@ -77,6 +82,7 @@ test:
 	$(MAKE) all
 	$(MAKE) all DEBUG=3 BUILDDIR=build/debug
 	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
+	$(MAKE) all SECURE=1 DEBUG=1 BUILDDIR=build/secure
 	@# the memcheck annotations need Debian's valgrind headers; without them the test says SKIP
 	if [ -f /usr/include/valgrind/memcheck.h ]; then $(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind; fi
 	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
@@ -93,7 +99,7 @@ install: all
 	install -m 755 $(BUILDDIR)/libscmalloc.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILDDIR)/libscmalloc.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/scmalloc.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(BUILDDIR)/scmalloc-run $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILDDIR)/scmalloc-run $(BUILDDIR)/scmalloc-stats $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/scmalloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/scmalloc.pc
 
 # The option table of src/options_table.h as a Markdown table (for README.md).

@@ -18,12 +18,17 @@
  *       large up to 64 KiB: the thread cache, as small ones
  *       large: arena_dalloc_large(); huge: huge_free() (to the huge cache)
  *       anything else: misuse report and abort
+ *
+ * With prof or secure on, both fast paths always miss (tcache.h), so every
+ * call comes through alloc_slow / free_block, where sampling (prof.c) and
+ * the canaries and zeroing below happen.
  */
 #define _GNU_SOURCE
 #include "alloc.h"
 #include "huge.h"
 #include "init.h"
 #include "options.h"
+#include "prof.h"
 #include "tcache.h"
 #include "valgrind.h"
 
@@ -31,6 +36,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #define JUNK_ALLOC 0xa5
 #define JUNK_FREE 0x5a
@@ -54,16 +60,65 @@ SC_INLINE void vg_free(void *p)
     if (config_valgrind && p) VALGRIND_FREELIKE_BLOCK(p, 0);
 }
 
-/* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX: through the
- * thread cache. */
-static void *alloc_cached(size_t size, bool zero)
+/* ---- secure mode: canaries ----------------------------------------------
+ * The last CANARY_SIZE bytes of every small region hold secret ^ address
+ * (never 0). free() checks them, so a write past the end of a block is
+ * caught when the block is freed, and then zeroes the whole region, so a
+ * second free finds a zero canary and is caught at once too. */
+#define CANARY_SIZE 8
+static uint64_t canary_secret;
+
+/* Bytes a request of size needs beyond size for the canary. */
+SC_INLINE size_t canary_room(size_t size) { return opt.secure && size <= SC_SMALL_MAX ? CANARY_SIZE : 0; }
+
+SC_INLINE uint64_t *canary_slot(void *p, unsigned cls)
 {
-    unsigned cls = sizeclass_of(size);
+    return (uint64_t *)((char *)p + sizeclass_size(cls) - CANARY_SIZE);
+}
+
+SC_INLINE uint64_t canary_value(const void *p) { return (canary_secret ^ (uintptr_t)p) | 1; }
+
+static void canary_check(void *p, unsigned cls)
+{
+    uint64_t c;
+    memcpy(&c, canary_slot(p, cls), sizeof(c));
+    if (likely(c == canary_value(p))) return;
+    sc_misuse(c == 0 ? "double free" : "heap overflow (canary after the block overwritten)", p);
+}
+
+void alloc_init(void)
+{
+    const uint64_t *kernel = (const uint64_t *)getauxval(AT_RANDOM);
+    canary_secret = kernel ? kernel[1] : (uint64_t)(uintptr_t)&canary_secret * 0x9e3779b97f4a7c15u;
+}
+
+/* Bytes of a small region of class cls the caller may use. */
+SC_INLINE size_t small_usable(unsigned cls) { return sizeclass_size(cls) - (opt.secure ? CANARY_SIZE : 0); }
+
+/* ---- allocation ------------------------------------------------------------ */
+
+/* A region (small classes) or a block (cached large classes) of class cls
+ * through the thread cache. */
+static void *alloc_class(unsigned cls)
+{
     void *p = tcache_pop(tls_tcache, cls);
     if (!p) p = tcache_alloc_slow(cls);
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
+    if (opt.secure && cls < SC_NSMALL) {
+        uint64_t c = canary_value(p);
+        memcpy(canary_slot(p, cls), &c, sizeof(c));
+    }
+    return p;
+}
+
+/* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX. */
+static void *alloc_cached(size_t size, bool zero)
+{
+    unsigned cls = sizeclass_of(size + canary_room(size));
+    void *p = alloc_class(cls);
+    if (!p) return NULL;
     if (zero) memset(p, 0, size);
-    else if (unlikely(opt.junk)) memset(p, JUNK_ALLOC, sizeclass_size(cls));
+    else if (unlikely(opt.junk)) memset(p, JUNK_ALLOC, cls < SC_NSMALL ? small_usable(cls) : sizeclass_size(cls));
     return p;
 }
 
@@ -85,11 +140,23 @@ static void *alloc_big(size_t size, size_t align, bool zero)
     return p;
 }
 
-static SC_NOINLINE void *alloc_slow(size_t size, bool zero)
+static void *alloc_any(size_t size, bool zero)
 {
     if (size <= SC_TCACHE_LARGE_MAX) return alloc_cached(size, zero);
     return alloc_big(size, os_page, zero);
 }
+
+/* Every allocation that misses the fast path (all of them with prof or
+ * secure on). caller: the return address of the public entry point, where
+ * a sample's backtrace starts. */
+static SC_NOINLINE void *alloc_slow(size_t size, bool zero, const void *caller)
+{
+    void *p = alloc_any(size, zero);
+    if (unlikely(opt.prof) && p) prof_alloc(p, size, caller);
+    return vg_alloc(p, size, zero);
+}
+
+#define CALLER() __builtin_return_address(0)
 
 SC_EXPORT void *sc_malloc(size_t size)
 {
@@ -97,7 +164,7 @@ SC_EXPORT void *sc_malloc(size_t size)
         void *p = tcache_pop(tls_tcache, sizeclass_lookup[(size + 7) >> 3]);
         if (likely(p)) return vg_alloc(p, size, false);
     }
-    return vg_alloc(alloc_slow(size, false), size, false);
+    return alloc_slow(size, false, CALLER());
 }
 
 SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
@@ -108,7 +175,7 @@ SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
         void *p = tcache_pop(tls_tcache, sizeclass_lookup[(total + 7) >> 3]);
         if (likely(p)) return memset(vg_alloc(p, total, false), 0, total);
     }
-    return vg_alloc(alloc_slow(total, true), total, true);
+    return alloc_slow(total, true, CALLER());
 }
 
 /* ---- finding a block from its pointer ---------------------------------- */
@@ -172,7 +239,7 @@ static void block_find(void *p, block_t *b, bool strict)
         }
         b->type = BLOCK_SMALL;
         b->cls = cls;
-        b->usable = b->live = sizeclass_size(cls);
+        b->usable = b->live = small_usable(cls);
         return;
     }
     if (pg->kind == PAGE_LARGE && pg->head == 0 && chunk_page_addr(c, pi) == p) {
@@ -189,9 +256,15 @@ static void block_find(void *p, block_t *b, bool strict)
 static void free_block(void *p, block_t *b)
 {
     vg_free(p);
+    if (unlikely(opt.prof)) prof_free(p);
     switch (b->type) {
     case BLOCK_SMALL:
-        if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->usable);
+        if (opt.secure) {
+            canary_check(p, b->cls);
+            memset(p, 0, sizeclass_size(b->cls));
+        } else if (unlikely(opt.junk)) {
+            memset(p, JUNK_FREE, b->usable);
+        }
         if (!tcache_push(tls_tcache, b->cls, p)) tcache_free_slow(p, b->cls);
         break;
     case BLOCK_LARGE:
@@ -250,9 +323,20 @@ SC_EXPORT size_t sc_malloc_usable_size(void *p)
 
 /* ---- realloc ------------------------------------------------------------ */
 
+/* A block that realloc resized where it is (or moved without copying): for
+ * the profiler, the old block is gone and a new one is there. */
+static void *resized(void *old, void *q, size_t size, const void *caller)
+{
+    if (unlikely(opt.prof)) {
+        prof_free(old);
+        prof_alloc(q, size, caller);
+    }
+    return q;
+}
+
 SC_EXPORT void *sc_realloc(void *p, size_t size)
 {
-    if (!p) return sc_malloc(size);
+    if (!p) return alloc_slow(size, false, CALLER());
     if (size == 0) { sc_free(p); return NULL; }
     block_t b;
     block_find(p, &b, true);
@@ -260,14 +344,15 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     /* Under memcheck every realloc moves, so that it tracks both blocks. */
     switch (config_valgrind ? BLOCK_NONE : b.type) {
     case BLOCK_SMALL:
-        if (size <= SC_SMALL_MAX && sizeclass_of(size) == b.cls) return p;
+        if (size <= SC_SMALL_MAX && sizeclass_of(size + canary_room(size)) == b.cls)
+            return resized(p, p, size, CALLER());
         break;
     case BLOCK_LARGE:
         if (size > SC_SMALL_MAX && size <= SC_LARGE_MAX) {
             size_t old = b.usable;
             if (arena_resize_large(b.chunk, b.page, size)) {
                 tcache_count_bytes(page_ceil(size), old);
-                return p;
+                return resized(p, p, size, CALLER());
             }
         }
         break;
@@ -275,11 +360,14 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         if (size > SC_LARGE_MAX) {
             size_t old = b.usable;
             void *q = huge_realloc(b.huge, p, size);
-            if (q) { tcache_count_bytes(page_ceil(size), old); return q; }
+            if (q) {
+                tcache_count_bytes(page_ceil(size), old);
+                return resized(p, q, size, CALLER());
+            }
         }
         break;
     }
-    void *q = vg_alloc(alloc_slow(size, false), size, false);
+    void *q = alloc_slow(size, false, CALLER());
     if (!q) return NULL;
     /* A small block's live bytes are its class size; the caller asked for
      * less, and memcheck would flag the copy of the slack. */
@@ -299,26 +387,31 @@ SC_EXPORT void *sc_reallocarray(void *p, size_t nmemb, size_t size)
 
 /* ---- aligned allocation ------------------------------------------------- */
 
-static void *alloc_aligned_raw(size_t align, size_t size);
-
-static void *alloc_aligned(size_t align, size_t size)
-{
-    return vg_alloc(alloc_aligned_raw(align, size), size, false);
-}
-
 static void *alloc_aligned_raw(size_t align, size_t size)
 {
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
-    if (align <= 16 && (align <= 8 || size > 8)) return alloc_slow(size ? size : 1, false);
+    if (align <= 16 && (align <= 8 || size > 8)) return alloc_any(size ? size : 1, false);
     if (align <= os_page && size <= SC_SMALL_MAX) {
         /* A class whose size is a multiple of align: regions start at
          * page-aligned slab bases, so each one is aligned. */
-        unsigned cls = sizeclass_of(size > align ? size : align);
-        for (; cls < SC_NSMALL; cls++)
-            if (sizeclass_size(cls) % align == 0) return alloc_cached(sizeclass_size(cls), false);
+        size_t need = size + canary_room(size);
+        unsigned cls = sizeclass_of(need > align ? need : align);
+        for (; cls < SC_NSMALL; cls++) {
+            if (sizeclass_size(cls) % align) continue;
+            void *p = alloc_class(cls);
+            if (p && unlikely(opt.junk)) memset(p, JUNK_ALLOC, small_usable(cls));
+            return p;
+        }
     }
     if (size < SC_SMALL_MAX + 1) size = SC_SMALL_MAX + 1;
     return alloc_big(size, align, false);
+}
+
+static void *alloc_aligned(size_t align, size_t size, const void *caller)
+{
+    void *p = alloc_aligned_raw(align, size);
+    if (unlikely(opt.prof) && p) prof_alloc(p, size, caller);
+    return vg_alloc(p, size, false);
 }
 
 static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
@@ -327,7 +420,7 @@ SC_EXPORT int sc_posix_memalign(void **memptr, size_t align, size_t size)
 {
     if (!is_pow2(align) || align % sizeof(void *)) return EINVAL;
     int saved = errno;
-    void *p = alloc_aligned(align, size);
+    void *p = alloc_aligned(align, size, CALLER());
     errno = saved;
     if (!p) return ENOMEM;
     *memptr = p;
@@ -337,20 +430,20 @@ SC_EXPORT int sc_posix_memalign(void **memptr, size_t align, size_t size)
 SC_EXPORT void *sc_aligned_alloc(size_t align, size_t size)
 {
     if (!is_pow2(align)) { errno = EINVAL; return NULL; }
-    return alloc_aligned(align, size);
+    return alloc_aligned(align, size, CALLER());
 }
 
 SC_EXPORT void *sc_memalign(size_t align, size_t size)
 {
     if (align == 0) return sc_malloc(size); /* glibc: alignments up to 16 mean malloc */
     if (!is_pow2(align)) { errno = EINVAL; return NULL; }
-    return alloc_aligned(align, size);
+    return alloc_aligned(align, size, CALLER());
 }
 
 SC_EXPORT void *sc_valloc(size_t size)
 {
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
-    return alloc_aligned(os_page, size);
+    return alloc_aligned(os_page, size, CALLER());
 }
 
 SC_EXPORT void *sc_pvalloc(size_t size)
@@ -358,7 +451,7 @@ SC_EXPORT void *sc_pvalloc(size_t size)
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     size_t rounded = page_ceil(size ? size : 1);
     if (rounded < size) { errno = ENOMEM; return NULL; }
-    return alloc_aligned(os_page, rounded);
+    return alloc_aligned(os_page, rounded, CALLER());
 }
 
 /* ---- trimming ------------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "init.h"
 #include "options.h"
+#include "prof.h"
 #include "stats.h"
 #include "tcache.h"
 
@@ -166,6 +167,13 @@ static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp,
         return ENOENT;
     }
     if (!strcmp(name, "arenas.nbins")) READ_RO(unsigned, SC_NSMALL);
+    if (!strcmp(name, "prof.dump")) {
+        /* Write-only: a file name (const char *), or NULL for the default
+         * <prof_prefix>.<pid>.<seq>.heap. */
+        if (oldp) return EINVAL;
+        if (newp && newlen != sizeof(const char *)) return EINVAL;
+        return prof_dump(newp ? *(const char *const *)newp : NULL);
+    }
     if ((rest = match_index(name, "arena.", &i, SC_MAX_ARENAS)) && !strcmp(rest, ".purge")) {
         if (oldp) return EINVAL;
         arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);

@@ -10,10 +10,12 @@
  * only the forking thread lives on.
  */
 #include "init.h"
+#include "alloc.h"
 #include "arena.h"
 #include "base.h"
 #include "huge.h"
 #include "options.h"
+#include "prof.h"
 #include "sizeclass.h"
 #include "tcache.h"
 #include "../include/scmalloc.h"
@@ -26,6 +28,7 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void malloc_prefork(void)
 {
+    prof_prefork();
     tcache_prefork();
     arenas_prefork();
     huge_prefork();
@@ -38,6 +41,7 @@ static void malloc_postfork_parent(void)
     huge_postfork_parent();
     arenas_postfork_parent();
     tcache_postfork_parent();
+    prof_postfork_parent();
 }
 
 static void malloc_postfork_child(void)
@@ -46,6 +50,7 @@ static void malloc_postfork_child(void)
     huge_postfork_child();
     arenas_postfork_child();
     tcache_postfork_child();
+    prof_postfork_child();
 }
 
 bool malloc_init_slow(void)
@@ -62,6 +67,8 @@ bool malloc_init_slow(void)
     arenas_init();
     huge_init();
     tcache_init();
+    prof_init();
+    alloc_init();
     __atomic_store_n(&malloc_initialized, 1, __ATOMIC_RELEASE);
     pthread_atfork(malloc_prefork, malloc_postfork_parent, malloc_postfork_child);
     pthread_mutex_unlock(&init_lock);
@@ -72,5 +79,7 @@ __attribute__((constructor)) static void malloc_constructor(void) { malloc_init(
 
 __attribute__((destructor)) static void malloc_destructor(void)
 {
-    if (malloc_initialized && opt.stats_print) sc_stats_print(NULL, NULL, NULL);
+    if (!malloc_initialized) return;
+    prof_fini();
+    if (opt.stats_print) sc_stats_print(NULL, NULL, opt.stats_print_opts);
 }

@@ -4,7 +4,7 @@
  * its acquisitions and how many of them found it taken.
  *
  * Lock order (a thread holding one may only take those after it):
- *   arenas_lock < tcache_list_lock < bin locks < arena lock < huge_lock < base_lock
+ *   prof_lock < arenas_lock < tcache_list_lock < bin locks < arena lock < huge_lock < base_lock
  */
 #ifndef SC_MUTEX_H
 #define SC_MUTEX_H

@@ -17,6 +17,7 @@ typedef struct options {
     int64_t dirty_decay_ms;  /* -1: never purge on decay */
     bool junk;
     bool stats_print;
+    char stats_print_opts[SC_OPTION_STRING_MAX];
     int64_t bind;            /* BIND_LEAST or BIND_RR */
     int64_t tcache_max;      /* entries per class, upper bound; -1: by size */
     bool secure;             /* hardening (see alloc.c, chunk.c, huge.c) */

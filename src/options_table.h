@@ -8,6 +8,7 @@ OPTION(dirty_decay_ms, int, 10000, "10000", "-1 and up", "ms before unused dirty
 OPTION(bind, enum, BIND_LEAST, "least", "least, rr", "how a new thread picks its arena: the least loaded, or round-robin")
 OPTION(junk, bool, false, "false", "true, false", "fill new blocks with 0xa5 and freed ones with 0x5a (turns thread caches off)")
 OPTION(stats_print, bool, false, "false", "true, false", "print statistics to stderr at exit")
+OPTION(stats_print_opts, string, "", "", "letters; J: JSON", "the opts of sc_stats_print for the statistics at exit")
 OPTION(secure, bool, SC_SECURE, "false", "true, false", "hardening: canaries after small blocks, zeroing on free, shuffled slabs, guard pages (default true in make SECURE=1 builds)")
 OPTION(prof, bool, false, "false", "true, false", "heap profiling: sample allocations and record their backtraces")
 OPTION(prof_sample, int, 524288, "524288", "1 to 2^40", "mean bytes allocated between two samples (drawn at random, so the profile is unbiased)")

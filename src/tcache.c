@@ -13,12 +13,17 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 tcache_t tcache_empty;
 /* Threads whose cache was destroyed at exit, but that still allocate (later
  * TLS destructors): no caching, arena 0. */
 static tcache_t tcache_exiting;
 __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec"))) = &tcache_empty;
+/* With prof or secure on: the thread's cache, hidden from the fast paths
+ * (tcache.h). */
+static __thread tcache_t *tls_tcache_hidden __attribute__((tls_model("initial-exec")));
+static bool tcache_hide;
 
 static pthread_key_t tcache_key;
 static mutex_t tcache_list_lock;
@@ -47,6 +52,7 @@ void tcache_init(void)
         slots += bin_caps[c] + 1u; /* + the sentinel */
     }
     tcache_bytes = sizeof(tcache_t) + slots * sizeof(void *);
+    tcache_hide = opt.prof || opt.secure;
     pthread_key_create(&tcache_key, tcache_thread_exit);
 }
 
@@ -84,13 +90,41 @@ tcache_t *tcache_get(void)
 {
     tcache_t *tc = tls_tcache;
     if (likely(tc != &tcache_empty)) return tc;
+    if (tls_tcache_hidden) return tls_tcache_hidden;
     if (!malloc_init()) return NULL;
     tc = tcache_create();
     if (!tc) return NULL;
-    tls_tcache = tc;
-    /* May allocate (keys past the first 32): tls_tcache is already set. */
+    if (tcache_hide) tls_tcache_hidden = tc;
+    else tls_tcache = tc;
+    /* May allocate (keys past the first 32): the cache is already set. */
     pthread_setspecific(tcache_key, tc);
     return tc;
+}
+
+bool tcache_is_own(const tcache_t *tc)
+{
+    return tc && tc != &tcache_empty && tc != &tcache_exiting;
+}
+
+/* The calling thread's own cache if it has one, without creating it. */
+static tcache_t *tcache_self(void)
+{
+    tcache_t *tc = tls_tcache_hidden ? tls_tcache_hidden : tls_tcache;
+    return tcache_is_own(tc) ? tc : NULL;
+}
+
+/* splitmix64, seeded from the kernel's random bytes for this process
+ * (AT_RANDOM), the cache's address and the clock. */
+uint64_t tcache_random(tcache_t *tc)
+{
+    if (!tc->rng) {
+        const uint64_t *kernel = (const uint64_t *)getauxval(AT_RANDOM);
+        tc->rng = (kernel ? kernel[0] : 0) ^ ((uint64_t)(uintptr_t)tc << 16) ^ os_now_ms();
+    }
+    uint64_t z = (tc->rng += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
 }
 
 arena_t *tcache_arena(void)
@@ -140,6 +174,19 @@ static void tcache_gc(tcache_t *tc)
     }
 }
 
+/* Secure mode: a fill hands out regions in a random order (Fisher-Yates),
+ * so neighbours in memory are not neighbours in time and an overflow
+ * cannot count on what lies next to its block. */
+static void shuffle(tcache_t *tc, void **v, uint32_t n)
+{
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)(tcache_random(tc) % i);
+        void *t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
 /* Takes up to n regions or blocks of class cls from arena a. */
 static size_t arena_fill(arena_t *a, unsigned cls, void **out, size_t n)
 {
@@ -163,6 +210,7 @@ void *tcache_alloc_slow(unsigned cls)
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
     b->count = (uint32_t)arena_fill(a, cls, b->stack, tc->fill[cls]);
+    if (opt.secure) shuffle(tc, b->stack, b->count);
     /* Each miss asks for more next time, up to half the stack; GC halves
      * it again for bins whose entries go unused. */
     uint16_t *fill = &tc->fill[cls];
@@ -211,8 +259,8 @@ void tcache_flush(tcache_t *tc)
 
 void tcache_stats_merge(void)
 {
-    tcache_t *tc = tls_tcache;
-    if (tc == &tcache_empty || tc == &tcache_exiting) return;
+    tcache_t *tc = tcache_self();
+    if (!tc) return;
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) bin_merge_requests(tc, c);
 }
 
@@ -221,6 +269,7 @@ static void tcache_thread_exit(void *arg)
     tcache_t *tc = arg;
     tcache_flush(tc);
     tls_tcache = &tcache_exiting;
+    tls_tcache_hidden = NULL;
     arena_unbind(tc->arena);
     mutex_lock(&tcache_list_lock);
     if (tc->prev) tc->prev->next = tc->next;
@@ -239,9 +288,9 @@ void tcache_postfork_child(void)
     mutex_reinit(&tcache_list_lock);
     /* Only the forking thread lives on; the other caches' regions are lost
      * to the child (as in every allocator: their owners are gone). */
-    tcache_t *self = tls_tcache;
+    tcache_t *self = tcache_self();
     tcache_list = NULL;
-    if (self != &tcache_empty && self != &tcache_exiting) {
+    if (self) {
         self->next = self->prev = NULL;
         tcache_list = self;
         if (self->arena) self->arena->nthreads = 1;

@@ -12,6 +12,13 @@
  * path has no "initialised?" test. With the option tcache:false every cap
  * is 0 and all requests go to the arena, through the same code.
  *
+ * With prof or secure on, every malloc and free must pass through code the
+ * fast paths do not have (sampling; canaries and zeroing). Rather than test
+ * an option on every fast path, the thread's cache is then kept out of
+ * their sight: tls_tcache stays &tcache_empty, so both fast paths miss,
+ * and the slow paths find the real cache through tcache_get(). The options
+ * cost nothing when they are off.
+ *
  * Invariant per bin: 0 <= count <= cap; low_water <= count is the fewest
  * entries seen since the last GC pass (entries below it went unused).
  */
@@ -37,6 +44,9 @@ typedef struct tcache {
     arena_t *arena;
     struct tcache *next, *prev; /* all live caches, for statistics and fork */
     unsigned gc_ticks;     /* slow-path events since the last GC pass */
+    uint64_t rng;          /* per-thread random state (prof, secure); 0: not seeded */
+    int64_t prof_left;     /* bytes to allocate before the next sample */
+    bool prof_busy;        /* taking a sample: allocations inside are not sampled */
 } tcache_t;
 
 extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
@@ -85,6 +95,11 @@ void tcache_count_bytes(size_t allocated, size_t deallocated);
 void tcache_flush(tcache_t *tc);
 /* The arena the calling thread allocates from. */
 arena_t *tcache_arena(void);
+/* A uniformly random 64-bit number from the calling thread's generator. */
+uint64_t tcache_random(tcache_t *tc);
+/* True for the caches that belong to one live thread (not the shared
+ * stand-ins for threads without a cache). */
+bool tcache_is_own(const tcache_t *tc);
 
 /* Merges the calling thread's per-class request counts into its arena's
  * bins (other threads' counts arrive when they fill, flush or exit). */

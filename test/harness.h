@@ -141,6 +141,18 @@ static inline void *opaque_ptr(void *p)
     return v;
 }
 
+/* Runs the test again with SCMALLOC_CONF=conf unless it already has it:
+ * the allocator reads its options once, at start-up, before main. */
+static inline void run_with_conf(char **argv, const char *conf)
+{
+    const char *now = getenv("SCMALLOC_CONF");
+    if (now && strcmp(now, conf) == 0) return;
+    setenv("SCMALLOC_CONF", conf, 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "FAIL: cannot re-run the test with SCMALLOC_CONF=%s\n", conf);
+    exit(1);
+}
+
 static inline size_t page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);

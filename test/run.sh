@@ -8,6 +8,8 @@
 #   release  $SC_BUILD        (default build)
 #   debug    $SC_DEBUG_BUILD  (default build/debug, all assertions)
 #   ubsan    $SC_UBSAN_BUILD  (default build/ubsan)
+#   secure   $SC_SECURE_BUILD (default build/secure: make SECURE=1, so the
+#            option secure is on unless SCMALLOC_CONF says otherwise)
 #   static   $SC_BUILD/libscmalloc.a, for the tests that ask for it
 # $SC_VARIANTS (e.g. "release debug") limits the variants; $SC_TIMEOUT_SCALE
 # multiplies every timeout; $SC_VERBOSE=1 shows the stderr of failures.
@@ -41,7 +43,8 @@ cd "$ROOT" || exit 2
 SC_BUILD=${SC_BUILD:-build}
 SC_DEBUG_BUILD=${SC_DEBUG_BUILD:-build/debug}
 SC_UBSAN_BUILD=${SC_UBSAN_BUILD:-build/ubsan}
-SC_VARIANTS=${SC_VARIANTS:-release debug ubsan static}
+SC_SECURE_BUILD=${SC_SECURE_BUILD:-build/secure}
+SC_VARIANTS=${SC_VARIANTS:-release debug ubsan static secure}
 SC_TIMEOUT_SCALE=${SC_TIMEOUT_SCALE:-1}
 SC_VERBOSE=${SC_VERBOSE:-0}
 CC=${CC:-cc}
@@ -86,6 +89,7 @@ variant_dir() {
     release | static) echo "$SC_BUILD" ;;
     debug) echo "$SC_DEBUG_BUILD" ;;
     ubsan) echo "$SC_UBSAN_BUILD" ;;
+    secure) echo "$SC_SECURE_BUILD" ;;
     esac
 }
 
@@ -367,7 +371,7 @@ for src in test/unit/*.c; do
 done
 
 for group in api error stress preload; do
-    for v in release debug ubsan static; do
+    for v in release debug ubsan static secure; do
         want_variant "$v" || continue
         if [ "$group" = preload ]; then
             files=(test/preload/*.sh)
