@@ -13,7 +13,9 @@ jemalloc, mimalloc and tcmalloc, side by side.
       --threads LIST     thread counts of the scaling runs (default
                          1,2,4,8,16; --quick: 1,2,4)
       --allocators LIST  subset of scmalloc,glibc,jemalloc,mimalloc,tcmalloc
-                         (default all; --ci: scmalloc)
+                         (default all; --ci: scmalloc); also scmalloc-secure
+                         and scmalloc-prof (scmalloc with the option on: their
+                         ratio to scmalloc is the option's cost)
       --workloads LIST   subset of the workloads (default all; names as in
                          the table, or a prefix such as micro)
       --lib PATH         libscmalloc.so to preload (default build/libscmalloc.so)
@@ -69,6 +71,12 @@ SQLITE = "/usr/bin/sqlite3"
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 
 ALL_ALLOCATORS = ["scmalloc", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
+# scmalloc with options, only when named in --allocators: their ratios to
+# plain scmalloc are the cost of the option.
+SCMALLOC_VARIANTS = {
+    "scmalloc-secure": "secure:true",
+    "scmalloc-prof": "prof:true,prof_final:false",
+}
 PEERS = {
     # name: (Debian package, library file name)
     "jemalloc": ("libjemalloc2", "libjemalloc.so.2"),
@@ -240,7 +248,7 @@ def discover(names, scmalloc_lib):
             res[name] = {"lib": None, "status": "ok", "version": "glibc " + platform.libc_ver()[1],
                          "path": "(no preload)"}
             continue
-        if name == "scmalloc":
+        if name == "scmalloc" or name in SCMALLOC_VARIANTS:
             lib, pkg = os.path.abspath(scmalloc_lib), None
             if not os.path.exists(lib):
                 res[name] = {"lib": None, "status": "absent (%s not found)" % lib, "version": "", "path": lib}
@@ -263,6 +271,9 @@ def discover(names, scmalloc_lib):
         ok, why = preload_works(lib)
         res[name] = {"lib": lib, "status": "ok" if ok else "absent (does not preload: %s)" % why,
                      "version": ver, "path": lib}
+        if name in SCMALLOC_VARIANTS:
+            res[name]["env"] = {"SCMALLOC_CONF": SCMALLOC_VARIANTS[name]}
+            res[name]["version"] += " with SCMALLOC_CONF=" + SCMALLOC_VARIANTS[name]
     return res
 
 # ------------------------------------------------------------- running
@@ -454,7 +465,7 @@ def callgrind_self_cost_outside(path, exclude_obj):
     return total
 
 
-def callgrind_ir(argv, lib, workdir, timeout):
+def callgrind_ir(argv, lib, workdir, timeout, extra_env=None):
     """Instructions executed outside the benchmark binary itself (allocator,
     libc, loader), from callgrind's per-function self costs."""
     if not shutil.which("valgrind"):
@@ -462,6 +473,7 @@ def callgrind_ir(argv, lib, workdir, timeout):
     outf = os.path.join(workdir, "callgrind.out")
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
+    env.update(extra_env or {})
     if lib:
         env["LD_PRELOAD"] = lib          # valgrind hands its environment to the client
     cmd = ["valgrind", "--tool=callgrind", "--trace-children=no", "--callgrind-out-file=" + outf] + argv
@@ -501,8 +513,8 @@ def main():
     threads = [int(x) for x in (a.threads or ("1,2,4" if a.quick else "1,2,4,8,16")).split(",") if x]
     names = (a.allocators.split(",") if a.allocators else (["scmalloc"] if a.ci else list(ALL_ALLOCATORS)))
     for n in names:
-        if n not in ALL_ALLOCATORS:
-            ap.error("unknown allocator %s (known: %s)" % (n, ",".join(ALL_ALLOCATORS)))
+        if n not in ALL_ALLOCATORS and n not in SCMALLOC_VARIANTS:
+            ap.error("unknown allocator %s (known: %s)" % (n, ",".join(ALL_ALLOCATORS + list(SCMALLOC_VARIANTS))))
     wl = list(WORKLOADS)
     if a.workloads:
         want = a.workloads.split(",")
@@ -543,7 +555,7 @@ def main():
                 if (w, n) in failed:
                     continue
                 ok, why, wall, rss, result, repro = run_one(
-                    argv, allocs[n]["lib"], env, timeout, stdin_path, expected,
+                    argv, allocs[n]["lib"], dict(env or {}, **allocs[n].get("env", {})), timeout, stdin_path, expected,
                     need_result=WORKLOADS[w]["kind"] != "sqlite")
                 x = Run()
                 x.workload, x.alloc, x.rep, x.ok, x.why, x.wall, x.rss, x.result, x.cmd, x.threads = \
@@ -567,7 +579,8 @@ def main():
                     for n in order:
                         if ("scale-" + sname, n, t) in failed:
                             continue
-                        ok, why, wall, rss, result, repro = run_one(argv, allocs[n]["lib"], {}, timeout)
+                        ok, why, wall, rss, result, repro = run_one(argv, allocs[n]["lib"], allocs[n].get("env", {}),
+                                                                    timeout)
                         x = Run()
                         x.workload, x.alloc, x.rep, x.ok, x.why, x.wall, x.rss, x.result, x.cmd, x.threads = \
                             "scale-" + sname, n, rep, ok, why, wall, rss, result, repro, t
@@ -584,8 +597,9 @@ def main():
         for n in present:
             for sz in (16, 64):
                 base = [os.path.join(BIN, "micro"), "-t", "1", "-S", str(sz)]
-                ir1, e1 = callgrind_ir(base + ["-n", str(npairs)], allocs[n]["lib"], workdir, timeout)
-                ir2, e2 = callgrind_ir(base + ["-n", str(2 * npairs)], allocs[n]["lib"], workdir, timeout)
+                venv = allocs[n].get("env")
+                ir1, e1 = callgrind_ir(base + ["-n", str(npairs)], allocs[n]["lib"], workdir, timeout, venv)
+                ir2, e2 = callgrind_ir(base + ["-n", str(2 * npairs)], allocs[n]["lib"], workdir, timeout, venv)
                 if ir1 is not None and ir2 is not None:
                     cg[(n, sz)] = (ir2 - ir1) / npairs
                     log("callgrind %-9s %3d B  %.1f instructions/pair" % (n, sz, cg[(n, sz)]))

@@ -78,12 +78,18 @@ SC_INLINE uint64_t *canary_slot(void *p, unsigned cls)
 
 SC_INLINE uint64_t canary_value(const void *p) { return (canary_secret ^ (uintptr_t)p) | 1; }
 
-static void canary_check(void *p, unsigned cls)
+static SC_NOINLINE void canary_fail(void *p, uint64_t c)
+{
+    sc_misuse(c == 0 ? "double free" : "heap overflow (canary after the block overwritten)", p);
+}
+
+/* Checks the canary of a small region being freed, then zeroes it all. */
+SC_INLINE void secure_wipe(void *p, unsigned cls)
 {
     uint64_t c;
     memcpy(&c, canary_slot(p, cls), sizeof(c));
-    if (likely(c == canary_value(p))) return;
-    sc_misuse(c == 0 ? "double free" : "heap overflow (canary after the block overwritten)", p);
+    if (unlikely(c != canary_value(p))) canary_fail(p, c);
+    memset(p, 0, sizeclass_size(cls));
 }
 
 void alloc_init(void)
@@ -101,7 +107,7 @@ SC_INLINE size_t small_usable(unsigned cls) { return sizeclass_size(cls) - (opt.
  * through the thread cache. */
 static void *alloc_class(unsigned cls)
 {
-    void *p = tcache_pop(tls_tcache, cls);
+    void *p = tcache_pop(tcache_current(), cls);
     if (!p) p = tcache_alloc_slow(cls);
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
     if (opt.secure && cls < SC_NSMALL) {
@@ -158,10 +164,28 @@ static SC_NOINLINE void *alloc_slow(size_t size, bool zero, const void *caller)
 
 #define CALLER() __builtin_return_address(0)
 
+/* The fast path's pop, for size <= FAST_MAX. In make SECURE=1 builds the
+ * fast paths do secure mode's work themselves (a canary here, the check
+ * and zeroing in sc_free), which costs less than the detour through the
+ * slow paths that the option takes in other builds (tcache.h). */
+#define FAST_MAX (SC_LOOKUP_MAX - (config_secure ? CANARY_SIZE : 0))
+
+SC_INLINE void *fast_pop(size_t size)
+{
+    bool secure = config_secure && opt.secure;
+    unsigned cls = sizeclass_lookup[(size + (secure ? CANARY_SIZE : 0) + 7) >> 3];
+    void *p = tcache_pop(tls_tcache, cls);
+    if (secure && p) {
+        uint64_t c = canary_value(p);
+        memcpy(canary_slot(p, cls), &c, sizeof(c));
+    }
+    return p;
+}
+
 SC_EXPORT void *sc_malloc(size_t size)
 {
-    if (likely(size <= SC_LOOKUP_MAX)) {
-        void *p = tcache_pop(tls_tcache, sizeclass_lookup[(size + 7) >> 3]);
+    if (likely(size <= FAST_MAX)) {
+        void *p = fast_pop(size);
         if (likely(p)) return vg_alloc(p, size, false);
     }
     return alloc_slow(size, false, CALLER());
@@ -171,8 +195,8 @@ SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
 {
     size_t total;
     if (unlikely(__builtin_mul_overflow(nmemb, size, &total))) { errno = ENOMEM; return NULL; }
-    if (likely(total <= SC_LOOKUP_MAX)) {
-        void *p = tcache_pop(tls_tcache, sizeclass_lookup[(total + 7) >> 3]);
+    if (likely(total <= FAST_MAX)) {
+        void *p = fast_pop(total);
         if (likely(p)) return memset(vg_alloc(p, total, false), 0, total);
     }
     return alloc_slow(total, true, CALLER());
@@ -260,12 +284,11 @@ static void free_block(void *p, block_t *b)
     switch (b->type) {
     case BLOCK_SMALL:
         if (opt.secure) {
-            canary_check(p, b->cls);
-            memset(p, 0, sizeclass_size(b->cls));
+            secure_wipe(p, b->cls);
         } else if (unlikely(opt.junk)) {
             memset(p, JUNK_FREE, b->usable);
         }
-        if (!tcache_push(tls_tcache, b->cls, p)) tcache_free_slow(p, b->cls);
+        if (!tcache_push(tcache_current(), b->cls, p)) tcache_free_slow(p, b->cls);
         break;
     case BLOCK_LARGE:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
@@ -274,7 +297,7 @@ static void free_block(void *p, block_t *b)
              * allocations may not). */
             unsigned cls = sizeclass_of(b->usable);
             if (page_ceil(sizeclass_size(cls)) == b->usable) {
-                if (!tcache_push(tls_tcache, cls, p)) tcache_free_slow(p, cls);
+                if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
                 break;
             }
         }
@@ -288,9 +311,33 @@ static void free_block(void *p, block_t *b)
     }
 }
 
+/* p starts a region of small class cls. */
+static SC_NOINLINE void free_small(void *p, unsigned cls)
+{
+    block_t b = { .type = BLOCK_SMALL, .cls = cls, .usable = small_usable(cls) };
+    b.live = b.usable;
+    free_block(p, &b);
+}
+
+/* The rest of sc_free's secure path (make SECURE=1), for a region already
+ * checked and zeroed that the thread cache's top did not take. */
+static SC_NOINLINE void free_small_wiped(void *p, unsigned cls)
+{
+    if (unlikely(opt.prof)) prof_free(p);
+    if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
+}
+
 static SC_NOINLINE void free_slow(void *p)
 {
     if (!p) return;
+    uintptr_t a = (uintptr_t)p;
+    unsigned cls;
+    /* A small region whose thread cache was full, or any small region with
+     * prof or secure on: found as the fast path finds it. */
+    if (rtree_in_arena_chunk(a) && small_region(chunk_of(p), a, &cls) > 0) {
+        free_small(p, cls);
+        return;
+    }
     block_t b;
     block_find(p, &b, true);
     free_block(p, &b);
@@ -302,10 +349,18 @@ SC_EXPORT void sc_free(void *p)
     unsigned cls;
     /* A region start in a slab, and room in the thread's stack: done.
      * Everything else (NULL, large, huge, foreign, misuse) is slow. */
-    if (likely(rtree_in_arena_chunk(a)) && likely(small_region(chunk_of(p), a, &cls) > 0) &&
-        likely(tcache_push(tls_tcache, cls, p))) {
-        vg_free(p);
-        return;
+    if (likely(rtree_in_arena_chunk(a)) && likely(small_region(chunk_of(p), a, &cls) > 0)) {
+        if (config_secure && opt.secure) {
+            vg_free(p);
+            secure_wipe(p, cls);
+            if (likely(tcache_push(tls_tcache, cls, p))) return;
+            free_small_wiped(p, cls);
+            return;
+        }
+        if (likely(tcache_push(tls_tcache, cls, p))) {
+            vg_free(p);
+            return;
+        }
     }
     free_slow(p);
 }

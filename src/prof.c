@@ -178,7 +178,7 @@ static void prof_sample(tcache_t *tc, void *p, size_t size, const void *caller)
 
 void prof_alloc(void *p, size_t size, const void *caller)
 {
-    tcache_t *tc = tcache_get();
+    tcache_t *tc = tcache_current();
     /* Threads without a cache of their own (exiting, or out of memory) are
      * not sampled: they have nowhere to keep a countdown. */
     if (!tcache_is_own(tc) || tc->prof_busy) return;

@@ -20,9 +20,7 @@ tcache_t tcache_empty;
  * TLS destructors): no caching, arena 0. */
 static tcache_t tcache_exiting;
 __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec"))) = &tcache_empty;
-/* With prof or secure on: the thread's cache, hidden from the fast paths
- * (tcache.h). */
-static __thread tcache_t *tls_tcache_hidden __attribute__((tls_model("initial-exec")));
+__thread tcache_t *tls_tcache_hidden __attribute__((tls_model("initial-exec")));
 static bool tcache_hide;
 
 static pthread_key_t tcache_key;
@@ -52,7 +50,8 @@ void tcache_init(void)
         slots += bin_caps[c] + 1u; /* + the sentinel */
     }
     tcache_bytes = sizeof(tcache_t) + slots * sizeof(void *);
-    tcache_hide = opt.prof || opt.secure;
+    /* make SECURE=1 builds do secure mode's work on the fast paths. */
+    tcache_hide = opt.prof || (opt.secure && !config_secure);
     pthread_key_create(&tcache_key, tcache_thread_exit);
 }
 

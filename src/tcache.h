@@ -51,6 +51,16 @@ typedef struct tcache {
 
 extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
 extern SC_HIDDEN tcache_t tcache_empty;
+/* With prof or secure on: the thread's cache, hidden from the fast paths
+ * (see above); NULL otherwise. */
+extern __thread tcache_t *tls_tcache_hidden __attribute__((tls_model("initial-exec")));
+
+/* The cache the slow paths pop from and push to: the hidden one if any. */
+SC_INLINE tcache_t *tcache_current(void)
+{
+    tcache_t *h = tls_tcache_hidden;
+    return h ? h : tls_tcache;
+}
 
 /* Pops a cached region of class cls, or NULL. */
 SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)

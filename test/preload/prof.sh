@@ -12,7 +12,7 @@
 #     cut), and --collapsed gives main;site stacks for flame graphs;
 #   - python3 running under the preload with prof on writes a final profile
 #     that pprof reads.
-# SCTEST: variants=release,debug timeout=240
+# SCTEST: variants=release,debug,secure timeout=240
 # shellcheck source=test/preload/common.sh
 . "$(dirname "$0")/common.sh"
 
