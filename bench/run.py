@@ -15,7 +15,8 @@ jemalloc, mimalloc and tcmalloc, side by side.
       --allocators LIST  subset of scmalloc,glibc,jemalloc,mimalloc,tcmalloc
                          (default all; --ci: scmalloc); also scmalloc-secure
                          and scmalloc-prof (scmalloc with the option on: their
-                         ratio to scmalloc is the option's cost)
+                         ratio to scmalloc is the option's cost), and
+                         scmalloc-plain (both off, for a SECURE=1 --lib)
       --workloads LIST   subset of the workloads (default all; names as in
                          the table, or a prefix such as micro)
       --lib PATH         libscmalloc.so to preload (default build/libscmalloc.so)
@@ -76,6 +77,8 @@ ALL_ALLOCATORS = ["scmalloc", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
 SCMALLOC_VARIANTS = {
     "scmalloc-secure": "secure:true",
     "scmalloc-prof": "prof:true,prof_final:false",
+    # with --lib of a make SECURE=1 build: that build with secure off
+    "scmalloc-plain": "secure:false,prof:false",
 }
 PEERS = {
     # name: (Debian package, library file name)
