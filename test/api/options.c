@@ -10,6 +10,12 @@
  *   bogus:1           exactly one stderr line, naming "bogus"; runs fine
  *   dirty_decay_ms:0  256 MiB of large blocks filled and freed: RSS comes
  *                     back within 32 MiB of where it started
+ *   secure:true,prof_prefix:...,prof_sample:4096
+ *                     opt.secure, opt.prof_sample and the string option
+ *                     opt.prof_prefix read back (writing one: EPERM);
+ *                     freed small blocks are zeroed; the workload runs
+ *   stats_print:true,stats_print_opts:J
+ *                     the statistics at exit are JSON
  *   (none)            the workload writes nothing to stderr
  */
 #include "../harness.h"
@@ -146,6 +152,41 @@ static void child_decay(void)
            "all %d large blocks", base >> 20, peak >> 20, after >> 20, n);
 }
 
+static void child_secure(void)
+{
+    bool on = false;
+    size_t len = sizeof on;
+    CHECKF(sc_ctl("opt.secure", &on, &len, NULL, 0) == 0 && on, "opt.secure does not read true");
+    int64_t sample = 0;
+    len = sizeof sample;
+    CHECKF(sc_ctl("opt.prof_sample", &sample, &len, NULL, 0) == 0 && sample == 4096,
+           "opt.prof_sample reads %lld, want 4096", (long long)sample);
+    const char *prefix = NULL;
+    len = sizeof prefix;
+    CHECKF(sc_ctl("opt.prof_prefix", &prefix, &len, NULL, 0) == 0 && prefix &&
+           !strcmp(prefix, "/tmp/some"),
+           "opt.prof_prefix reads '%s', want '/tmp/some'", prefix ? prefix : "(null)");
+    const char *other = "x";
+    CHECKF(sc_ctl("opt.prof_prefix", NULL, NULL, &other, sizeof other) == EPERM,
+           "writing opt.prof_prefix is not EPERM");
+    /* freed small blocks read back as zero (through a pointer kept on
+     * purpose; a neighbour keeps the slab in use) */
+    for (size_t n = 16; n <= 4096; n *= 2) {
+        unsigned char *p = malloc(n);
+        void *keep = malloc(n);
+        REQUIRE(p != NULL && keep != NULL);
+        memset(p, 0x3c, n);
+        volatile unsigned char *v = opaque_ptr(p);
+        free(p);
+        size_t nonzero = 0;
+        for (size_t j = 0; j < n; j++)
+            nonzero += v[j] != 0;
+        CHECKF(nonzero == 0, "secure:true: %zu of %zu bytes of a freed block not zeroed", nonzero, n);
+        free(keep);
+    }
+    workload();
+}
+
 static void child_plain(void)
 {
     workload();
@@ -165,6 +206,8 @@ static const mode_t_ modes[] = {
     { "stats", "stats_print:true" },
     { "bogus", "bogus:1" },
     { "decay", "dirty_decay_ms:0" },
+    { "secure", "secure:true,prof_prefix:/tmp/some,prof_sample:4096" },
+    { "json", "stats_print:true,stats_print_opts:J" },
     { "plain", NULL },
 };
 
@@ -229,6 +272,8 @@ static int child_main(const char *mode)
         child_junk();
     else if (!strcmp(mode, "decay"))
         child_decay();
+    else if (!strcmp(mode, "secure"))
+        child_secure();
     else
         child_plain();
     /* the harness summary goes to stdout here: stderr belongs to the
@@ -261,6 +306,9 @@ int main(int argc, char **argv)
         if (!strcmp(m->mode, "stats")) {
             CHECKF(errlen > 200 && strstr(e, "allocated"),
                    "stats_print:true: %zu bytes on stderr at exit, want the statistics", errlen);
+        } else if (!strcmp(m->mode, "json")) {
+            CHECKF(errlen > 200 && !strncmp(e, "{\"scmalloc\": {", 14) && strstr(e, "\"stats\""),
+                   "stats_print_opts:J: stderr at exit is not the JSON statistics: %.200s", e);
         } else if (!strcmp(m->mode, "bogus")) {
             CHECKF(count_lines(e) == 1 && strstr(e, "bogus"),
                    "bogus:1: want one warning line naming \"bogus\", stderr has %d lines: %.300s",
