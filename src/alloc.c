@@ -86,10 +86,14 @@ static SC_NOINLINE void canary_fail(void *p, uint64_t c)
 /* Checks the canary of a small region being freed, then zeroes it all. */
 SC_INLINE void secure_wipe(void *p, unsigned cls)
 {
+    /* Memcheck (VALGRIND=1) holds the bytes past the requested size off
+     * limits, the canary's among them; these accesses are the allocator's. */
+    if (config_valgrind) VALGRIND_DISABLE_ERROR_REPORTING;
     uint64_t c;
     memcpy(&c, canary_slot(p, cls), sizeof(c));
     if (unlikely(c != canary_value(p))) canary_fail(p, c);
     memset(p, 0, sizeclass_size(cls));
+    if (config_valgrind) VALGRIND_ENABLE_ERROR_REPORTING;
 }
 
 void alloc_init(void)
@@ -279,7 +283,6 @@ static void block_find(void *p, block_t *b, bool strict)
 
 static void free_block(void *p, block_t *b)
 {
-    vg_free(p);
     if (unlikely(opt.prof)) prof_free(p);
     switch (b->type) {
     case BLOCK_SMALL:
@@ -288,10 +291,12 @@ static void free_block(void *p, block_t *b)
         } else if (unlikely(opt.junk)) {
             memset(p, JUNK_FREE, b->usable);
         }
+        vg_free(p); /* after the canary is read: memcheck would flag it */
         if (!tcache_push(tcache_current(), b->cls, p)) tcache_free_slow(p, b->cls);
         break;
     case BLOCK_LARGE:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
+        vg_free(p);
         if (b->usable <= SC_TCACHE_LARGE_MAX) {
             /* Cached if it has exactly its class's pages (aligned
              * allocations may not). */
@@ -305,6 +310,7 @@ static void free_block(void *p, block_t *b)
         arena_dalloc_large(b->chunk, b->page, p);
         break;
     case BLOCK_HUGE:
+        vg_free(p);
         tcache_count_bytes(0, b->usable);
         huge_free(b->huge, p);
         break;
@@ -351,8 +357,8 @@ SC_EXPORT void sc_free(void *p)
      * Everything else (NULL, large, huge, foreign, misuse) is slow. */
     if (likely(rtree_in_arena_chunk(a)) && likely(small_region(chunk_of(p), a, &cls) > 0)) {
         if (config_secure && opt.secure) {
-            vg_free(p);
             secure_wipe(p, cls);
+            vg_free(p);
             if (likely(tcache_push(tls_tcache, cls, p))) return;
             free_small_wiped(p, cls);
             return;
