@@ -98,8 +98,10 @@ SC_INLINE void secure_wipe(void *p, unsigned cls)
 
 void alloc_init(void)
 {
-    const uint64_t *kernel = (const uint64_t *)getauxval(AT_RANDOM);
-    canary_secret = kernel ? kernel[1] : (uint64_t)(uintptr_t)&canary_secret * 0x9e3779b97f4a7c15u;
+    /* 16 random bytes from the kernel, not necessarily 8-byte aligned. */
+    const unsigned char *kernel = (const unsigned char *)getauxval(AT_RANDOM);
+    if (kernel) memcpy(&canary_secret, kernel + 8, sizeof(canary_secret));
+    else canary_secret = (uint64_t)(uintptr_t)&canary_secret * 0x9e3779b97f4a7c15u;
 }
 
 /* Bytes of a small region of class cls the caller may use. */

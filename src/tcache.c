@@ -117,8 +117,11 @@ static tcache_t *tcache_self(void)
 uint64_t tcache_random(tcache_t *tc)
 {
     if (!tc->rng) {
-        const uint64_t *kernel = (const uint64_t *)getauxval(AT_RANDOM);
-        tc->rng = (kernel ? kernel[0] : 0) ^ ((uint64_t)(uintptr_t)tc << 16) ^ os_now_ms();
+        /* 16 random bytes from the kernel, not necessarily 8-byte aligned. */
+        const unsigned char *kernel = (const unsigned char *)getauxval(AT_RANDOM);
+        uint64_t seed = 0;
+        if (kernel) memcpy(&seed, kernel, sizeof(seed));
+        tc->rng = seed ^ ((uint64_t)(uintptr_t)tc << 16) ^ os_now_ms();
     }
     uint64_t z = (tc->rng += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
