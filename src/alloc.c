@@ -134,11 +134,22 @@ static void *alloc_cached(size_t size, bool zero)
     return p;
 }
 
+/* Out of memory or address space: gives back what scmalloc holds without
+ * need (the calling thread's cache, dirty pages, chunks left empty, cached
+ * huge mappings), so that one retry may succeed. True if anything went. */
+static SC_NOINLINE bool reclaim(void)
+{
+    tcache_flush(tcache_current());
+    return arena_purge_all() + huge_purge() > 0;
+}
+
 static void *alloc_big(size_t size, size_t align, bool zero)
 {
     if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX)) { errno = ENOMEM; return NULL; }
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     void *p;
+    bool retried = false;
+again:
     if (size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
         arena_t *a = tcache_arena();
         if (!a) { errno = ENOMEM; return NULL; }
@@ -146,6 +157,7 @@ static void *alloc_big(size_t size, size_t align, bool zero)
     } else {
         p = huge_alloc(size, align, zero);
     }
+    if (unlikely(!p) && !retried && reclaim()) { retried = true; goto again; }
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
     if (!zero && unlikely(opt.junk)) memset(p, JUNK_ALLOC, size);
     tcache_count_bytes(page_ceil(size), 0);

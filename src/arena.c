@@ -37,6 +37,7 @@ void arenas_init(void)
     mutex_init(&arenas_lock);
     unsigned n = opt.narenas > 0 ? (unsigned)opt.narenas : os_ncpus * SC_ARENAS_PER_CPU;
     narenas = n > SC_MAX_ARENAS ? SC_MAX_ARENAS : n;
+    chunk_init();
     usable_pages = chunk_usable_pages();
 }
 
@@ -210,7 +211,7 @@ static size_t run_alloc(arena_t *a, size_t n, chunk_t **chunk, bool *clean)
         c = chunk_alloc(a);
         if (!c) return 0;
         chunk_link(a, c);
-        run_insert(a, c, c->first_page, c->npages - c->first_page, PAGE_FREE_CLEAN, 0);
+        run_insert(a, c, c->first_page, c->end_page - c->first_page, PAGE_FREE_CLEAN, 0);
         head = &c->pages[c->first_page];
     }
     size_t pi = (size_t)(head - c->pages);
@@ -239,7 +240,7 @@ static void run_merge_insert(arena_t *a, chunk_t *c, size_t pi, size_t n, int ki
             run_remove(a, c, lh);
         }
     }
-    if (pi + n < c->npages) {
+    if (pi + n < c->end_page) {
         page_t *right = &c->pages[pi + n];
         if (right->kind == kind) {
             n += right->npages;
@@ -253,9 +254,9 @@ static void run_merge_insert(arena_t *a, chunk_t *c, size_t pi, size_t n, int ki
  * another chunk (one chunk stays as a spare). */
 static void chunk_maybe_release(arena_t *a, chunk_t *c)
 {
-    if (c->nfree != c->npages - c->first_page || a->nchunks <= 1) return;
+    if (c->nfree != c->end_page - c->first_page || a->nchunks <= 1) return;
     page_t *head = &c->pages[c->first_page];
-    if (head->kind != PAGE_FREE_CLEAN || head->npages != c->npages - c->first_page) return;
+    if (head->kind != PAGE_FREE_CLEAN || head->npages != c->end_page - c->first_page) return;
     run_remove(a, c, head);
     chunk_unlink(a, c);
     chunk_release(c);
@@ -524,7 +525,8 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
     c->pages[pi].npages = (uint32_t)n;
     a->nactive += n;
     a->large_nmalloc++;
-    a->large_nrequests++;
+    /* Thread caches add their counts without the lock (tcache.c). */
+    __atomic_fetch_add(&a->large_nrequests, 1, __ATOMIC_RELAXED);
     a->large_allocated += n << os_page_shift;
     arena_maybe_decay(a);
     mutex_unlock(&a->lock);
@@ -582,7 +584,7 @@ bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size)
         run_free(a, c, pi + new_n, old_n - new_n);
     } else if (new_n > old_n) {
         size_t next = pi + old_n, need = new_n - old_n;
-        page_t *right = next < c->npages ? &c->pages[next] : NULL;
+        page_t *right = next < c->end_page ? &c->pages[next] : NULL;
         if (!right || right->kind > PAGE_FREE_DIRTY || right->npages < need) {
             ok = false;
         } else {
@@ -658,13 +660,27 @@ size_t arena_check(arena_t *a)
         nchunks++;
         CHECK(c->arena == a, "chunk %p: wrong arena\n", (void *)c);
         CHECK(rtree_lookup((uintptr_t)c) == (uintptr_t)c, "chunk %p: not registered\n", (void *)c);
+        /* Outside the runs: the header, then in secure mode one guard page
+         * in front of the runs and one behind them; never in the small map. */
+        size_t guards = (size_t)(c->npages - c->end_page), header = c->first_page - guards;
+        if (c->end_page > c->npages || c->first_page < guards || c->end_page - c->first_page != usable_pages) {
+            CHECK(0, "chunk %p: runs from page %u to %u of %u\n", (void *)c, c->first_page, c->end_page, c->npages);
+            continue;
+        }
+        for (size_t pi = 0; pi < c->npages; pi++) {
+            if (pi == c->first_page) pi = c->end_page;
+            if (pi == c->npages) break;
+            int want = pi < header ? PAGE_HEADER : PAGE_GUARD;
+            CHECK(c->pages[pi].kind == want && c->smallmap[pi] == 0,
+                  "chunk %p page %zu: kind %u outside the runs, want %d\n", (void *)c, pi, c->pages[pi].kind, want);
+        }
         size_t nfree = 0;
         int prev_free_kind = -1;
-        for (size_t pi = c->first_page; pi < c->npages;) {
+        for (size_t pi = c->first_page; pi < c->end_page;) {
             page_t *pg = &c->pages[pi];
             size_t n = pg->npages;
             CHECK(pg->head == 0, "chunk %p page %zu: run head has head %u\n", (void *)c, pi, pg->head);
-            if (n == 0 || pi + n > c->npages) {
+            if (n == 0 || pi + n > c->end_page) {
                 CHECK(0, "chunk %p page %zu: bad run length %zu\n", (void *)c, pi, n);
                 break;
             }

@@ -2,8 +2,14 @@
  * base: bump allocation from 2 MiB blocks, with one free list per 64-byte
  * size step for reuse. Requests above BASE_LIST_MAX get their own mapping.
  * Everything is under base_lock, taken last in the lock order.
+ *
+ * In secure mode each mapping has a PROT_NONE guard page on either side, so
+ * that a linear overflow or underflow out of a neighbouring mapping (a
+ * huge block, a chunk) faults before it reaches the allocator's metadata.
+ * The guards are not counted in base_mapped(): they are never resident.
  */
 #include "base.h"
+#include "options.h"
 #include "os.h"
 
 #include <string.h>
@@ -19,14 +25,38 @@ static char *bump, *bump_end;
 static size_t mapped;
 static base_free_node_t *free_lists[BASE_LIST_MAX / BASE_QUANTUM + 1];
 
-void base_init(void) { mutex_init(&base_lock); }
+static size_t guard; /* bytes of a guard: a page in secure mode, else 0 */
+
+void base_init(void)
+{
+    mutex_init(&base_lock);
+    guard = opt.secure ? os_page : 0;
+}
+
+/* size bytes (a page multiple), zero, between guard pages in secure mode.
+ * NULL on failure, a guard that cannot be set included. */
+static void *base_map(size_t size)
+{
+    char *p = os_map_aligned(size + 2 * guard, os_page);
+    if (!p || !guard) return p;
+    if (!os_protect_none(p, guard) || !os_protect_none(p + guard + size, guard)) {
+        os_unmap(p, size + 2 * guard);
+        return NULL;
+    }
+    return p + guard;
+}
+
+static void base_unmap(void *p, size_t size)
+{
+    os_unmap((char *)p - guard, size + 2 * guard);
+}
 
 void *base_alloc(size_t size)
 {
     size = (size + BASE_QUANTUM - 1) & ~(size_t)(BASE_QUANTUM - 1);
     if (size > BASE_LIST_MAX) {
         size_t n = page_ceil(size);
-        void *p = os_map_aligned(n, os_page);
+        void *p = base_map(n);
         if (p) __atomic_fetch_add(&mapped, n, __ATOMIC_RELAXED);
         return p;
     }
@@ -40,7 +70,7 @@ void *base_alloc(size_t size)
         return p;
     }
     if ((size_t)(bump_end - bump) < size) {
-        char *block = os_map_aligned(BASE_BLOCK, os_page);
+        char *block = base_map(BASE_BLOCK);
         if (!block) { mutex_unlock(&base_lock); return NULL; }
         mapped += BASE_BLOCK;
         bump = block;
@@ -58,7 +88,7 @@ void base_free(void *p, size_t size)
     size = (size + BASE_QUANTUM - 1) & ~(size_t)(BASE_QUANTUM - 1);
     if (size > BASE_LIST_MAX) {
         size_t n = page_ceil(size);
-        os_unmap(p, n);
+        base_unmap(p, n);
         __atomic_fetch_sub(&mapped, n, __ATOMIC_RELAXED);
         return;
     }

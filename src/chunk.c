@@ -1,24 +1,48 @@
 /*
- * chunk: mapping, registering and releasing chunks. The page map inside is
- * maintained by the arena (arena.c), under the arena lock.
+ * chunk: mapping, registering and releasing chunks, and their guard pages
+ * in secure mode (layout in chunk.h). The page map inside is maintained by
+ * the arena (arena.c), under the arena lock.
  */
 #include "chunk.h"
+#include "options.h"
 
-size_t chunk_usable_pages(void)
+/* Pages of the header proper (the page map grows with the page count). */
+static size_t chunk_header_pages(void)
 {
     size_t npages = SC_CHUNK_SIZE >> os_page_shift;
     size_t header = sizeof(chunk_t) + npages * sizeof(page_t);
-    return npages - ((header + os_page - 1) >> os_page_shift);
+    return (header + os_page - 1) >> os_page_shift;
+}
+
+/* Guard pages on each side of the runs: one in secure mode. Read once, at
+ * start-up, so that every chunk has the same layout. */
+static size_t guard_pages;
+
+void chunk_init(void) { guard_pages = opt.secure ? 1 : 0; }
+
+size_t chunk_usable_pages(void)
+{
+    return (SC_CHUNK_SIZE >> os_page_shift) - chunk_header_pages() - 2 * guard_pages;
 }
 
 chunk_t *chunk_alloc(struct arena *arena)
 {
     chunk_t *c = os_map_aligned(SC_CHUNK_SIZE, SC_CHUNK_SIZE);
     if (!c) return NULL;
+    size_t npages = SC_CHUNK_SIZE >> os_page_shift, header = chunk_header_pages();
+    size_t guard_bytes = guard_pages << os_page_shift;
+    if (guard_pages && (!os_protect_none(chunk_page_addr(c, header), guard_bytes) ||
+                        !os_protect_none(chunk_page_addr(c, npages - guard_pages), guard_bytes))) {
+        os_unmap(c, SC_CHUNK_SIZE);
+        return NULL;
+    }
     c->arena = arena;
-    c->npages = (uint32_t)(SC_CHUNK_SIZE >> os_page_shift);
-    c->first_page = (uint32_t)(c->npages - chunk_usable_pages());
-    for (uint32_t i = 0; i < c->first_page; i++) c->pages[i].kind = PAGE_HEADER;
+    c->npages = (uint32_t)npages;
+    c->first_page = (uint32_t)(header + guard_pages);
+    c->end_page = (uint32_t)(npages - guard_pages);
+    for (size_t i = 0; i < header; i++) c->pages[i].kind = PAGE_HEADER;
+    for (size_t i = header; i < c->first_page; i++) c->pages[i].kind = PAGE_GUARD;
+    for (size_t i = c->end_page; i < npages; i++) c->pages[i].kind = PAGE_GUARD;
     if (!rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, (uintptr_t)c)) {
         rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0); /* before the addresses go back */
         os_unmap(c, SC_CHUNK_SIZE);
@@ -32,5 +56,5 @@ void chunk_release(chunk_t *c)
 {
     rtree_mark_arena_chunk((uintptr_t)c, false);
     rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0);
-    os_unmap(c, SC_CHUNK_SIZE);
+    os_unmap(c, SC_CHUNK_SIZE); /* the guard pages go with it */
 }

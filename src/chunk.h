@@ -11,7 +11,19 @@
  *     to check that the pointer starts a region.
  *   - pages, the full entries (page_t), read and written under the arena
  *     lock.
- * Invariants (for pages first_page .. npages-1):
+ * Layout, in pages:
+ *   [0, header_pages)           this header, kind PAGE_HEADER
+ *   [header_pages, first_page)  opt.secure: one guard page, PAGE_GUARD
+ *   [first_page, end_page)      runs: the only pages ever handed out
+ *   [end_page, npages)          opt.secure: one guard page, PAGE_GUARD
+ * Guard pages are PROT_NONE from chunk_alloc to chunk_release. The front
+ * one stops an underflow out of the first block before it reaches this
+ * header; the back one stops an overflow out of the last block before it
+ * reaches the next chunk's header (the kernel maps chunks back to back).
+ * They lie outside the runs, so nothing hands them out, merges them with
+ * a free run or purges them, and they stay while a chunk is kept as a
+ * spare. Without opt.secure, first_page == header_pages, end_page == npages.
+ * Invariants (for pages first_page .. end_page-1):
  *   - the pages are tiled by runs: free runs, slabs and large blocks;
  *   - every page of a slab has kind PAGE_SMALL, head = its distance from the
  *     slab's first page, the slab's descriptor, and a smallmap entry;
@@ -35,6 +47,7 @@ enum page_kind {
     PAGE_HEADER = 2,
     PAGE_SMALL = 3,
     PAGE_LARGE = 4,
+    PAGE_GUARD = 5,      /* opt.secure: PROT_NONE, outside the runs (see above) */
 };
 
 struct slab;
@@ -60,9 +73,9 @@ typedef struct chunk {
     struct arena *arena;
     struct chunk *next, *prev;  /* the arena's chunks */
     uint32_t npages;            /* pages in the chunk */
-    uint32_t first_page;        /* pages taken by this header */
+    uint32_t first_page;        /* the first page of the runs: header and front guard before it */
     uint32_t nfree;             /* free pages (clean or dirty) */
-    uint32_t reserved;
+    uint32_t end_page;          /* one past the last page of the runs: the back guard from here */
     uint64_t pad[3];
     uint32_t smallmap[SC_MAX_CHUNK_PAGES];
     page_t pages[];
@@ -87,12 +100,17 @@ SC_INLINE char *chunk_page_addr(const chunk_t *c, size_t pi)
     return (char *)c + (pi << os_page_shift);
 }
 
-/* Maps and registers a new chunk for arena; its pages form one clean free
- * run that the caller inserts. NULL on failure. */
+/* At start-up, after the options are read. */
+void chunk_init(void);
+/* Maps and registers a new chunk for arena, with its guard pages in
+ * secure mode; its pages first_page .. end_page-1 form one clean free run
+ * that the caller inserts. NULL on failure (a guard that cannot be set
+ * fails the chunk: secure mode never hands out unguarded chunks). */
 chunk_t *chunk_alloc(struct arena *arena);
 /* Unregisters and unmaps a chunk whose pages are all free. */
 void chunk_release(chunk_t *c);
-/* Pages available for runs in one chunk (same for every chunk). */
+/* Pages available for runs in one chunk (same for every chunk):
+ * end_page - first_page. */
 size_t chunk_usable_pages(void);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * huge: one mapping per block, aligned to max(chunk, alignment) so that each
- * rtree slot belongs to one block. Growth tries mremap in place, then moves
- * the pages to a fresh aligned reservation (MREMAP_FIXED): no byte is
- * copied. Freed blocks leave a tombstone in their first slot, so a second
+ * rtree slot belongs to one block. Growth tries mremap in place (not in
+ * secure mode: see huge_realloc), then moves the pages to a fresh aligned
+ * reservation (MREMAP_FIXED): no byte is copied. Freed blocks leave a tombstone in their first slot, so a second
  * free is reported as a double free.
  *
  * Reuse before return: a freed mapping is kept in a small cache (its pages
@@ -10,6 +10,15 @@
  * 1/8, because mapping and faulting in fresh pages costs far more than the
  * allocation itself. Cached mappings older than dirty_decay_ms, or beyond
  * HUGE_CACHE_MAX bytes, are unmapped.
+ *
+ * Guard pages (opt.secure): every huge mapping, live or cached, is followed
+ * by one PROT_NONE page, so that a linear overflow out of a block faults
+ * instead of running into whatever is mapped next. The guard is not part
+ * of the block: h->mapped and a cache entry's mapped count the usable pages
+ * only (malloc_usable_size is h->mapped); the address space of a mapping is
+ * mapped + guard, and stats.mapped counts it. A guard that cannot be set
+ * (mprotect failing) fails the allocation or the resize, as if the memory
+ * had run out: secure mode never hands out an unguarded block.
  */
 #include "huge.h"
 #include "base.h"
@@ -40,8 +49,13 @@ static huge_t *huge_list;
 static huge_stats_t stats;
 static huge_cached_t cache[HUGE_CACHE_SLOTS];
 static size_t ncached, cached_bytes;
+static size_t guard; /* bytes of the guard after each mapping: a page in secure mode, else 0 */
 
-void huge_init(void) { mutex_init(&huge_lock); }
+void huge_init(void)
+{
+    mutex_init(&huge_lock);
+    guard = opt.secure ? os_page : 0;
+}
 
 static size_t chunk_ceil(size_t n) { return (n + SC_CHUNK_MASK) & ~SC_CHUNK_MASK; }
 
@@ -64,7 +78,7 @@ static void huge_unlink(huge_t *h)
 static void cache_remove(size_t i)
 {
     cached_bytes -= cache[i].mapped;
-    stats.mapped -= cache[i].mapped;
+    stats.mapped -= cache[i].mapped + guard;
     memmove(&cache[i], &cache[i + 1], (ncached - i - 1) * sizeof(cache[0]));
     ncached--;
 }
@@ -83,7 +97,7 @@ static void huge_cache_drain(size_t keep, size_t keep_slots)
         cache_remove(0);
     }
     mutex_unlock(&huge_lock);
-    for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped);
+    for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped + guard);
 }
 
 /* Unmaps the cached mappings shorter than size. */
@@ -101,13 +115,16 @@ static void huge_cache_drop_below(size_t size)
         }
     }
     mutex_unlock(&huge_lock);
-    for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped);
+    for (size_t i = 0; i < nvictims; i++) os_unmap(victims[i].addr, victims[i].mapped + guard);
 }
 
 /* The smallest cached mapping of at least *mapped bytes aligned to align.
- * A longer one is split at the first chunk boundary past the request: the
- * tail stays cached (its pages are still backed and reusable), the pages
- * between the request's end and that boundary are unmapped. NULL if none. */
+ * A longer one is split at the first chunk boundary past the request (and
+ * its guard): the tail stays cached (its pages are still backed and
+ * reusable, its guard still behind it), the pages between the request's
+ * end and that boundary are unmapped, except the first, which becomes the
+ * request's guard in secure mode. NULL if none, or if that guard cannot be
+ * set (then the request's pages are unmapped). */
 static void *huge_cache_take(size_t *mapped, size_t align)
 {
     void *p = NULL;
@@ -123,22 +140,40 @@ static void *huge_cache_take(size_t *mapped, size_t align)
         huge_cached_t e = cache[best];
         p = e.addr;
         cache_remove(best);
-        size_t keep = chunk_ceil(*mapped);
+        size_t keep = chunk_ceil(*mapped + guard);
         if (e.mapped - *mapped <= *mapped / 8) {
-            *mapped = e.mapped; /* close enough: take it whole */
+            *mapped = e.mapped; /* close enough: take it whole, guard and all */
         } else if (keep >= e.mapped) {
-            gap = (char *)p + *mapped; /* no whole chunk to keep: trim */
-            gap_len = e.mapped - *mapped;
+            gap = (char *)p + *mapped; /* no whole chunk to keep: trim (the old guard too) */
+            gap_len = e.mapped + guard - *mapped;
         } else {
             gap = (char *)p + *mapped;
             gap_len = keep - *mapped;
             cache[ncached++] = (huge_cached_t){ (char *)p + keep, e.mapped - keep, e.freed_ms };
             cached_bytes += e.mapped - keep;
-            stats.mapped += e.mapped - keep;
+            stats.mapped += e.mapped - keep + guard;
         }
     }
     mutex_unlock(&huge_lock);
-    if (gap_len) os_unmap(gap, gap_len);
+    if (gap_len) {
+        if (guard && !os_protect_none(gap, guard)) {
+            os_unmap(p, (size_t)(gap - (char *)p) + gap_len);
+            return NULL;
+        }
+        if (gap_len > guard) os_unmap(gap + guard, gap_len - guard);
+    }
+    return p;
+}
+
+/* A fresh mapping of mapped bytes aligned to align, with its guard behind
+ * it in secure mode. NULL on failure. */
+static void *huge_map(size_t mapped, size_t align)
+{
+    char *p = os_map_aligned(mapped + guard, align);
+    if (p && guard && !os_protect_none(p + mapped, guard)) {
+        os_unmap(p, mapped + guard);
+        return NULL;
+    }
     return p;
 }
 
@@ -155,11 +190,11 @@ void *huge_alloc(size_t size, size_t align, bool zero)
         /* Nothing cached is big enough: the smaller ones would only add to
          * the peak while this block is mapped fresh. */
         huge_cache_drop_below(mapped);
-        p = os_map_aligned(mapped, align);
+        p = huge_map(mapped, align);
     }
     if (!p && ncached) {
         huge_cache_drain(0, 0); /* out of address space or memory: give the cache back */
-        p = os_map_aligned(mapped, align);
+        p = huge_map(mapped, align);
     }
     if (!p) { base_free(h, sizeof(huge_t)); errno = ENOMEM; return NULL; }
     h->addr = p;
@@ -167,7 +202,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     h->mapped = mapped;
     if (!rtree_set_range((uintptr_t)p, chunk_ceil(mapped), (uintptr_t)h | RTREE_HUGE)) {
         rtree_set_range((uintptr_t)p, chunk_ceil(mapped), 0);
-        os_unmap(p, mapped);
+        os_unmap(p, mapped + guard);
         base_free(h, sizeof(huge_t));
         errno = ENOMEM;
         return NULL;
@@ -177,7 +212,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     stats.count++;
     stats.nmalloc++;
     stats.allocated += mapped;
-    stats.mapped += mapped;
+    stats.mapped += mapped + guard;
     mutex_unlock(&huge_lock);
     return p;
 }
@@ -190,7 +225,7 @@ void huge_free(huge_t *h, void *p)
     stats.count--;
     stats.ndalloc++;
     stats.allocated -= h->mapped;
-    stats.mapped -= h->mapped;
+    stats.mapped -= h->mapped + guard;
     size_t live = stats.allocated;
     mutex_unlock(&huge_lock);
     size_t span = chunk_ceil(h->mapped);
@@ -206,12 +241,12 @@ void huge_free(huge_t *h, void *p)
         if (ncached < HUGE_CACHE_SLOTS) {
             cache[ncached++] = (huge_cached_t){ p, mapped, opt.dirty_decay_ms > 0 ? os_now_ms() : 0 };
             cached_bytes += mapped;
-            stats.mapped += mapped;
+            stats.mapped += mapped + guard;
             p = NULL;
         }
         mutex_unlock(&huge_lock);
     }
-    if (p) os_unmap(p, mapped);
+    if (p) os_unmap(p, mapped + guard);
 }
 
 size_t huge_purge(void)
@@ -233,36 +268,49 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
     size_t old_span = chunk_ceil(old_mapped), new_span = chunk_ceil(new_mapped);
     if (new_mapped < new_size) return NULL;
     if (new_mapped == old_mapped) { h->size = new_size; return p; }
-    if (new_mapped < old_mapped) {
+    if (new_mapped < old_mapped && guard) {
+        /* Secure: the first page past the new end becomes the guard, then
+         * the rest goes, the old guard with it. Guard first, so that a
+         * failure leaves the block as it was. */
+        if (!os_protect_none((char *)p + new_mapped, guard)) return NULL;
+        if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, 0);
+        os_unmap((char *)p + new_mapped + guard, old_mapped - new_mapped);
+    } else if (new_mapped < old_mapped) {
         if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, 0);
         if (!os_resize_in_place(p, old_mapped, new_mapped)) {
             if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, tag);
             return NULL;
         }
-    } else if (os_resize_in_place(p, old_mapped, new_mapped)) {
+    } else if (!guard && os_resize_in_place(p, old_mapped, new_mapped)) {
+        /* Grown in place. Never in secure mode: the guard page holds the
+         * addresses the block would grow into, and lifting it for the
+         * mremap would leave the block unguarded for a while, with a
+         * failure path that must put the guard back. There, growth always
+         * moves the pages (below): still no copy. */
         if (!rtree_set_range(a, new_span, tag)) {
             rtree_set_range(a + old_span, new_span - old_span, 0);
             os_resize_in_place(p, new_mapped, old_mapped);
             return NULL;
         }
     } else {
-        /* Reserve an aligned range and move the pages there: no copy. The
-         * radix tree leaves of p's slots exist, so restoring them cannot
-         * fail. */
-        void *q = os_map_aligned(new_mapped, SC_CHUNK_SIZE);
+        /* Reserve an aligned range (with its guard) and move the pages
+         * there: no copy. The radix tree leaves of p's slots exist, so
+         * restoring them cannot fail. */
+        void *q = huge_map(new_mapped, SC_CHUNK_SIZE);
         if (!q) return NULL;
         if (!rtree_set_range((uintptr_t)q, new_span, tag)) {
             rtree_set_range((uintptr_t)q, new_span, 0);
-            os_unmap(q, new_mapped);
+            os_unmap(q, new_mapped + guard);
             return NULL;
         }
         rtree_set_range(a, old_span, 0);
         if (!os_move(p, old_mapped, q, new_mapped)) {
             rtree_set_range(a, old_span, tag);
             rtree_set_range((uintptr_t)q, new_span, 0);
-            os_unmap(q, new_mapped);
+            os_unmap(q, new_mapped + guard);
             return NULL;
         }
+        if (guard) os_unmap((char *)p + old_mapped, guard); /* the moved block's old guard */
         h->addr = q;
         p = q;
     }
@@ -298,7 +346,7 @@ size_t huge_check(void)
     }
     size_t cbytes = 0;
     for (size_t i = 0; i < ncached; i++) cbytes += cache[i].mapped;
-    if (cbytes != cached_bytes || stats.mapped != stats.allocated + cached_bytes) {
+    if (cbytes != cached_bytes || stats.mapped != stats.allocated + cached_bytes + (count + ncached) * guard) {
         fmt_stderr("scmalloc: heap check: huge cache %zu bytes, counted %zu; mapped %zu\n",
                    cached_bytes, cbytes, stats.mapped);
         problems++;

@@ -11,7 +11,7 @@
 typedef struct huge {
     void *addr;
     size_t size;      /* requested size */
-    size_t mapped;    /* bytes mapped: a page multiple >= size */
+    size_t mapped;    /* usable bytes mapped: a page multiple >= size (a guard page follows in secure mode) */
     struct huge *next, *prev;
 } huge_t;
 

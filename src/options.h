@@ -20,7 +20,7 @@ typedef struct options {
     char stats_print_opts[SC_OPTION_STRING_MAX];
     int64_t bind;            /* BIND_LEAST or BIND_RR */
     int64_t tcache_max;      /* entries per class, upper bound; -1: by size */
-    bool secure;             /* hardening (see alloc.c, chunk.c, huge.c) */
+    bool secure;             /* hardening: canaries (alloc.c), shuffled fills (tcache.c), guard pages (chunk.h, huge.c, base.c) */
     bool prof;               /* heap profiling (prof.c) */
     int64_t prof_sample;     /* mean bytes between samples */
     char prof_prefix[SC_OPTION_STRING_MAX];

@@ -1,5 +1,6 @@
 /*
- * os: mmap, munmap, mremap and madvise, the page size and the CPU count.
+ * os: mmap, munmap, mremap, mprotect and madvise, the page size and the CPU
+ * count.
  * Every function returns failure to the caller; the callers decide.
  * errno is preserved across calls that succeed, so that free() never
  * changes it.
@@ -21,7 +22,8 @@
  * "every:N" fails every Nth memory system call, "random:N:SEED" fails each
  * with probability 1/N from a seeded generator. A failed mmap or mremap
  * returns ENOMEM, a failed munmap leaves the mapping in place, a failed
- * madvise leaves the pages backed: what the kernel may do.
+ * madvise leaves the pages backed, a failed mprotect leaves the protection
+ * as it was: what the kernel may do.
  */
 static uint64_t fault_n, fault_seed, fault_calls;
 uint64_t os_faults_injected;
@@ -136,6 +138,15 @@ bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size)
     void *p = mremap(old_addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, new_addr);
     errno = saved;
     return p == new_addr;
+}
+
+bool os_protect_none(void *addr, size_t size)
+{
+    if (os_fault()) return false;
+    int saved = errno;
+    bool ok = mprotect(addr, size, PROT_NONE) == 0;
+    errno = saved;
+    return ok;
 }
 
 uint64_t os_now_ms(void)

@@ -27,6 +27,10 @@ bool os_resize_in_place(void *addr, size_t old_size, size_t new_size);
 /* Move the pages of [old, old+old_size) to new_addr (an existing mapping
  * of new_size bytes, replaced), without copying. */
 bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size);
+/* Makes [addr, addr+size) (page-aligned, inside one of our mappings)
+ * inaccessible: a guard page, so that a stray access faults. False if the
+ * kernel refused (the pages keep their protection). */
+bool os_protect_none(void *addr, size_t size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
 

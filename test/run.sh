@@ -26,7 +26,8 @@
 #   test/tsan/stress_sc.c tsan/stress_sc  with -fsanitize=thread, linked with
 #                                       the SANITIZE=thread build ($SC_TSAN_BUILD)
 #   test/faults/faults.c faults/SETTING  linked with the FAULTS=1 build
-#                                       ($SC_FAULTS_BUILD, default build/faults)
+#                                       ($SC_FAULTS_BUILD, default build/faults);
+#                                       secure+SETTING also sets secure:true
 # A line "SCTEST: ..." in a test's source sets, by words:
 #   variants=a,b  timeout=SECONDS  nolink (not linked with scmalloc)
 #   static (also run linked with libscmalloc.a)  abort "message"
@@ -400,7 +401,7 @@ done
 # os layer failing every Nth / a random 1 in N memory system calls.
 SC_FAULTS_BUILD=${SC_FAULTS_BUILD:-build/faults}
 run_fault_tests() {
-    local lib=$SC_FAULTS_BUILD/libscmalloc.so dir bin=$OUT/faults log setting name
+    local lib=$SC_FAULTS_BUILD/libscmalloc.so dir bin=$OUT/faults log setting name conf
     if ! selected faults; then return 0; fi
     if [ ! -f "$lib" ]; then
         report SKIP "faults/*" "no FAULTS=1 build in $SC_FAULTS_BUILD"
@@ -413,10 +414,13 @@ run_fault_tests() {
         report FAIL "faults/build" "$(grep -m1 error "$OUT/logs/faults.build")"
         return 0
     fi
-    for setting in every:7 every:50 random:5:42 random:20:7; do
+    # secure+: with guard pages, whose mprotect calls fail as well
+    for setting in every:7 every:50 random:5:42 random:20:7 secure+every:7 secure+random:5:42; do
         name=faults/${setting//:/_}
         log=$OUT/logs/${name//\//_}
-        run_logged "$log" "$(scaled 180)" env SCMALLOC_FAULTS="$setting" "$bin" 4 20000
+        conf=()
+        case $setting in secure+*) conf=(SCMALLOC_CONF=secure:true) ;; esac
+        run_logged "$log" "$(scaled 180)" env "${conf[@]}" SCMALLOC_FAULTS="${setting#secure+}" "$bin" 4 20000
         if [ "$RC" -eq 0 ]; then
             report PASS "$name"
         else

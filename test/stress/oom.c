@@ -7,7 +7,7 @@
  * Once everything is freed, allocation works again at every size; under
  * the limit malloc(1 GiB) fails with ENOMEM and small mallocs still work.
  *
- * SCTEST: variants=release,debug,ubsan timeout=120
+ * SCTEST: variants=release,debug,ubsan,secure timeout=120
  */
 #include "../harness.h"
 #include <malloc.h>
