@@ -50,6 +50,7 @@ void sc_stats_print(sc_write_cb_t *write_cb, void *opaque, const char *opts);
  *   mapped / retained / dirty (size_t), thread.allocated /
  *   thread.deallocated (uint64_t), thread.tcache.flush (void),
  *   arena.<i>.purge (void), arenas.narenas (unsigned),
+ *   prof.dump (write a const char * file name, or NULL for the default),
  *   stats.arenas.<i>.<...>, stats.bins.<j>.<...> (see README).
  * Returns 0, or ENOENT (unknown name), EINVAL (wrong length or value),
  * EPERM (write to a read-only name). */

@@ -167,6 +167,9 @@ static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp,
         return ENOENT;
     }
     if (!strcmp(name, "arenas.nbins")) READ_RO(unsigned, SC_NSMALL);
+    /* FAULTS=1 builds: system calls failed on purpose so far (os.c). */
+    if (config_faults && !strcmp(name, "os.faults_injected"))
+        READ_RO(uint64_t, __atomic_load_n(&os_faults_injected, __ATOMIC_RELAXED));
     if (!strcmp(name, "prof.dump")) {
         /* Write-only: a file name (const char *), or NULL for the default
          * <prof_prefix>.<pid>.<seq>.heap. */
