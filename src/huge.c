@@ -8,7 +8,10 @@
  * Reuse before return: a freed mapping is kept in a small cache (its pages
  * still backed) and handed to the next huge request that it fits within
  * 1/8, because mapping and faulting in fresh pages costs far more than the
- * allocation itself. Cached mappings older than dirty_decay_ms, or beyond
+ * allocation itself. A request bigger than everything cached grows the
+ * largest cached mapping instead (mremap), so only its new part is faulted
+ * in: on bench/large this took the page faults from 987k to 668k, glibc's
+ * count. Cached mappings older than dirty_decay_ms, or beyond
  * HUGE_CACHE_MAX bytes, are unmapped.
  *
  * Guard pages (opt.secure): every huge mapping, live or cached, is followed
@@ -165,6 +168,38 @@ static void *huge_cache_take(size_t *mapped, size_t align)
     return p;
 }
 
+/* Nothing cached is big enough: the largest cached mapping (aligned to
+ * align) grows to mapped bytes, in place or by moving its pages to an
+ * aligned reservation (no copy), so that only the new part is faulted in,
+ * as when a heap's top grows. *reused: the bytes that were cached (they
+ * hold old data). NULL if nothing is cached or the growth fails (the
+ * mapping is then unmapped). Not in secure mode: the guard page behind a
+ * cached mapping would have to move with it. */
+static void *huge_cache_grow(size_t mapped, size_t align, size_t *reused)
+{
+    if (guard) return NULL;
+    mutex_lock(&huge_lock);
+    size_t best = HUGE_CACHE_SLOTS;
+    for (size_t i = 0; i < ncached; i++)
+        if (((uintptr_t)cache[i].addr & (align - 1)) == 0 &&
+            (best == HUGE_CACHE_SLOTS || cache[i].mapped > cache[best].mapped))
+            best = i;
+    if (best == HUGE_CACHE_SLOTS) {
+        mutex_unlock(&huge_lock);
+        return NULL;
+    }
+    huge_cached_t e = cache[best];
+    cache_remove(best);
+    mutex_unlock(&huge_lock);
+    *reused = e.mapped;
+    if (os_resize_in_place(e.addr, e.mapped, mapped)) return e.addr;
+    void *q = os_map_aligned(mapped, align);
+    if (q && os_move(e.addr, e.mapped, q, mapped)) return q;
+    if (q) os_unmap(q, mapped);
+    os_unmap(e.addr, e.mapped);
+    return NULL;
+}
+
 /* A fresh mapping of mapped bytes aligned to align, with its guard behind
  * it in secure mode. NULL on failure. */
 static void *huge_map(size_t mapped, size_t align)
@@ -186,6 +221,9 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     if (!h) { errno = ENOMEM; return NULL; }
     void *p = huge_cache_take(&mapped, align);
     if (p && zero) memset(p, 0, size);
+    size_t reused = 0;
+    if (!p && (p = huge_cache_grow(mapped, align, &reused)) && zero)
+        memset(p, 0, reused < size ? reused : size);
     if (!p) {
         /* Nothing cached is big enough: the smaller ones would only add to
          * the peak while this block is mapped fresh. */
