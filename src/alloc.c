@@ -352,11 +352,26 @@ static SC_NOINLINE void free_slow(void *p)
     if (!p) return;
     uintptr_t a = (uintptr_t)p;
     unsigned cls;
-    /* A small region whose thread cache was full, or any small region with
-     * prof or secure on: found as the fast path finds it. */
-    if (rtree_in_arena_chunk(a) && small_region(chunk_of(p), a, &cls) > 0) {
-        free_small(p, cls);
-        return;
+    if (rtree_in_arena_chunk(a)) {
+        chunk_t *c = chunk_of(p);
+        int small = small_region(c, a, &cls);
+        /* A small region whose thread cache was full, or any small region
+         * with prof or secure on: found as the fast path finds it. */
+        if (small > 0) {
+            free_small(p, cls);
+            return;
+        }
+        /* A large block the thread cache holds (up to 64 KiB, whole pages
+         * of its class): the same checks as block_find, in fewer steps. */
+        if (small == 0 && (a & (os_page - 1)) == 0 && !opt.junk && !opt.prof) {
+            const page_t *pg = &c->pages[chunk_page_index(c, p)];
+            if (pg->kind == PAGE_LARGE && pg->head == 0 && pg->npages <= SC_TCACHE_LARGE_PAGES &&
+                (cls = sizeclass_cached_large[pg->npages]) != 0) {
+                vg_free(p);
+                if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
+                return;
+            }
+        }
     }
     block_t b;
     block_find(p, &b, true);

@@ -26,6 +26,7 @@
 
 sizeclass_info_t sizeclass_info[SC_NCLASSES];
 uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+uint8_t sizeclass_cached_large[SC_TCACHE_LARGE_PAGES + 1];
 
 static size_t class_size_compute(unsigned cls)
 {
@@ -55,6 +56,10 @@ void sizeclass_init(void)
     }
     sc_check(sizeclass_info[SC_NSMALL - 1].size == SC_SMALL_MAX);
     sc_check(sizeclass_info[SC_NCLASSES - 1].size == SC_LARGE_MAX);
+    for (unsigned c = SC_NSMALL; c < SC_TCACHE_NBINS; c++) {
+        size_t size = sizeclass_info[c].size;
+        if (size % os_page == 0) sizeclass_cached_large[size >> os_page_shift] = (uint8_t)c;
+    }
     for (size_t i = 0; i <= SC_LOOKUP_MAX >> 3; i++)
         sizeclass_lookup[i] = (uint8_t)sizeclass_compute(i << 3);
 }

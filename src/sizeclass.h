@@ -18,6 +18,10 @@ typedef struct sizeclass_info {
 
 extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];
 extern SC_HIDDEN uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+/* Pages of a large block -> its class, for the large classes the thread
+ * caches hold whose size is whole pages; 0 for any other page count. */
+#define SC_TCACHE_LARGE_PAGES (SC_TCACHE_LARGE_MAX >> SC_MIN_PAGE_SHIFT)
+extern SC_HIDDEN uint8_t sizeclass_cached_large[SC_TCACHE_LARGE_PAGES + 1];
 
 /* Builds the tables; needs os_page (slab geometry depends on it). */
 void sizeclass_init(void);
