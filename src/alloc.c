@@ -200,12 +200,20 @@ SC_INLINE void *fast_pop(size_t size)
     return p;
 }
 
-SC_EXPORT void *sc_malloc(size_t size)
+/* malloc's fast path (sc_malloc, realloc(NULL, size)): NULL on a miss. */
+SC_INLINE void *malloc_fast(size_t size)
 {
     if (likely(size <= FAST_MAX)) {
         void *p = fast_pop(size);
         if (likely(p)) return vg_alloc(p, size, false);
     }
+    return NULL;
+}
+
+SC_EXPORT void *sc_malloc(size_t size)
+{
+    void *p = malloc_fast(size);
+    if (likely(p)) return p;
     return alloc_slow(size, false, CALLER());
 }
 
@@ -295,7 +303,7 @@ static void block_find(void *p, block_t *b, bool strict)
         sc_misuse(pg->kind <= PAGE_FREE_DIRTY && (a & (os_page - 1)) == 0 ? "double free" : "invalid pointer", p);
 }
 
-static void free_block(void *p, block_t *b)
+SC_INLINE void free_block(void *p, block_t *b)
 {
     if (unlikely(opt.prof)) prof_free(p);
     switch (b->type) {
@@ -314,8 +322,8 @@ static void free_block(void *p, block_t *b)
         if (b->usable <= SC_TCACHE_LARGE_MAX) {
             /* Cached if it has exactly its class's pages (aligned
              * allocations may not). */
-            unsigned cls = sizeclass_of(b->usable);
-            if (page_ceil(sizeclass_size(cls)) == b->usable) {
+            unsigned cls = sizeclass_cached_large[b->usable >> os_page_shift];
+            if (cls) {
                 if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
                 break;
             }
@@ -361,16 +369,14 @@ static SC_NOINLINE void free_slow(void *p)
             free_small(p, cls);
             return;
         }
-        /* A large block the thread cache holds (up to 64 KiB, whole pages
-         * of its class): the same checks as block_find, in fewer steps. */
-        if (small == 0 && (a & (os_page - 1)) == 0 && !opt.junk && !opt.prof) {
-            const page_t *pg = &c->pages[chunk_page_index(c, p)];
-            if (pg->kind == PAGE_LARGE && pg->head == 0 && pg->npages <= SC_TCACHE_LARGE_PAGES &&
-                (cls = sizeclass_cached_large[pg->npages]) != 0) {
-                vg_free(p);
-                if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
-                return;
-            }
+        /* The start of a large block: block_find's checks, without its
+         * radix-tree walk (the bit above said arena chunk). */
+        page_t *pg = &c->pages[chunk_page_index(c, p)];
+        if (small == 0 && (a & (os_page - 1)) == 0 && pg->kind == PAGE_LARGE && pg->head == 0) {
+            size_t bytes = (size_t)pg->npages << os_page_shift;
+            block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes, .live = bytes };
+            free_block(p, &b);
+            return;
         }
     }
     block_t b;
@@ -426,7 +432,10 @@ static void *resized(void *old, void *q, size_t size, const void *caller)
 
 SC_EXPORT void *sc_realloc(void *p, size_t size)
 {
-    if (!p) return alloc_slow(size, false, CALLER());
+    if (!p) {
+        void *q = malloc_fast(size);
+        return likely(q) ? q : alloc_slow(size, false, CALLER());
+    }
     if (size == 0) { sc_free(p); return NULL; }
     block_t b;
     block_find(p, &b, true);
