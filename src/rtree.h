@@ -14,7 +14,8 @@
  * our pointers from foreign ones (stack, another allocator, a stale huge
  * block) before it reads any header, and huge blocks with large alignments
  * have no header in front of them. Unused root slots point at one shared
- * zero leaf, so a lookup is two dependent loads and no branch on NULL.
+ * zero leaf, so a lookup is two dependent loads and no branch on NULL
+ * (the root stores offsets from that leaf, see rtree_leaf_at).
  *
  * free()'s fast path asks a narrower question first: is this address in an
  * arena chunk? One bit per chunk-sized slot of the address space answers
@@ -54,13 +55,22 @@ void rtree_mark_arena_chunk(uintptr_t addr, bool on);
 
 typedef struct rtree_leaf { uintptr_t slot[1u << RTREE_LEAF_BITS]; } rtree_leaf_t;
 
-extern SC_HIDDEN rtree_leaf_t *rtree_root[1u << RTREE_ROOT_BITS];
+/* A root slot holds its leaf's offset from the shared zero leaf, so that
+ * the all-zero root of .bss means "every leaf is the zero leaf". */
+extern SC_HIDDEN rtree_leaf_t rtree_zero_leaf;
+extern SC_HIDDEN uintptr_t rtree_root[1u << RTREE_ROOT_BITS];
+
+SC_INLINE rtree_leaf_t *rtree_leaf_at(uintptr_t off)
+{
+    return (rtree_leaf_t *)((uintptr_t)&rtree_zero_leaf + off);
+}
 
 /* The slot for address a, or 0. */
 SC_INLINE uintptr_t rtree_lookup(uintptr_t a)
 {
     if (unlikely(a >> SC_VA_BITS)) return 0;
-    rtree_leaf_t *leaf = rtree_root[a >> (SC_CHUNK_SHIFT + RTREE_LEAF_BITS)];
+    rtree_leaf_t *leaf = rtree_leaf_at(__atomic_load_n(&rtree_root[a >> (SC_CHUNK_SHIFT + RTREE_LEAF_BITS)],
+                                                       __ATOMIC_ACQUIRE));
     return __atomic_load_n(&leaf->slot[(a >> SC_CHUNK_SHIFT) & ((1u << RTREE_LEAF_BITS) - 1)],
                            __ATOMIC_ACQUIRE);
 }
