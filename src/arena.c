@@ -316,7 +316,7 @@ static void arena_decay_locked(arena_t *a, bool all)
 
 /* Called with the arena lock held at the end of slow-path operations.
  * Besides the decay time, dirty pages are bounded by the active ones
- * (1/8 of them plus a floor), so that a heap that shrinks gives its memory
+ * (see SC_DIRTY_RATIO_SHIFT, plus a floor), so that a heap that shrinks gives its memory
  * back even if the program then stays idle; the oldest go first. */
 static void arena_maybe_decay(arena_t *a)
 {

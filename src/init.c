@@ -75,7 +75,11 @@ bool malloc_init_slow(void)
     return true;
 }
 
-__attribute__((constructor)) static void malloc_constructor(void) { malloc_init(); }
+__attribute__((constructor)) static void malloc_constructor(void)
+{
+    malloc_init();
+    prof_start();
+}
 
 __attribute__((destructor)) static void malloc_destructor(void)
 {

@@ -7,6 +7,13 @@
  * libgcc_s and allocate), tables live in static storage and base_alloc,
  * and the dump is written with write(2) from a stack buffer.
  *
+ * The unwinder is referenced weakly, so the library does not need
+ * libgcc_s: loading it costs every process about 76 KiB of resident
+ * memory, profiling or not. A program that has it (every C++ program)
+ * resolves the weak names; otherwise the library constructor dlopens it
+ * when prof is on (prof_start). Samples taken before that, or if it cannot
+ * be loaded, hold one frame: the allocator's caller.
+ *
  * One lock (prof_lock) guards both tables; it is taken once per sample and
  * on a free only when the object's hash bucket is not empty, which is rare
  * with one sample per 512 KiB.
@@ -22,7 +29,13 @@
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
+#include <dlfcn.h>
 #include <unwind.h>
+
+#pragma weak _Unwind_Backtrace
+#pragma weak _Unwind_GetIP
+#pragma weak dlopen
+#pragma weak dlsym
 
 #define PROF_MAX_DEPTH 64       /* frames kept per backtrace */
 #define PROF_BT_BUCKETS 4096
@@ -87,10 +100,15 @@ typedef struct unwind_state {
     unsigned n, max;
 } unwind_state_t;
 
+typedef _Unwind_Reason_Code (*unwind_backtrace_fn)(_Unwind_Trace_Fn, void *);
+typedef _Unwind_Ptr (*unwind_get_ip_fn)(struct _Unwind_Context *);
+static unwind_get_ip_fn unwind_get_ip;
+static unwind_backtrace_fn unwind_backtrace; /* set last (release): then both are usable */
+
 static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx, void *arg)
 {
     unwind_state_t *st = arg;
-    uintptr_t ip = _Unwind_GetIP(ctx);
+    uintptr_t ip = unwind_get_ip(ctx);
     if (!ip || st->n == st->max) return _URC_END_OF_STACK;
     st->frames[st->n++] = (void *)ip;
     return _URC_NO_REASON;
@@ -104,7 +122,12 @@ static unsigned prof_backtrace(void **frames, const void *caller)
 {
     void *raw[PROF_MAX_DEPTH + 16];
     unwind_state_t st = { raw, 0, PROF_MAX_DEPTH + 16 };
-    _Unwind_Backtrace(unwind_step, &st);
+    unwind_backtrace_fn backtrace = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
+    if (!backtrace) {
+        frames[0] = (void *)caller;
+        return 1;
+    }
+    backtrace(unwind_step, &st);
     unsigned first = 0;
     for (unsigned i = 0; i < st.n; i++)
         if (raw[i] == caller) { first = i; break; }
@@ -147,7 +170,30 @@ static size_t obj_bucket(const void *p)
 
 /* ---- the hooks ---------------------------------------------------------- */
 
-void prof_init(void) { mutex_init(&prof_lock); }
+void prof_init(void)
+{
+    mutex_init(&prof_lock);
+    if (_Unwind_Backtrace && _Unwind_GetIP) {
+        unwind_get_ip = _Unwind_GetIP;
+        __atomic_store_n(&unwind_backtrace, _Unwind_Backtrace, __ATOMIC_RELEASE);
+    }
+}
+
+void prof_start(void)
+{
+    if (!opt.prof || __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE)) return;
+    /* dlopen allocates: the allocator is ready, and what it allocates here
+     * is sampled with one-frame traces. */
+    void *h = dlopen && dlsym ? dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL) : NULL;
+    unwind_get_ip_fn get_ip = h ? (unwind_get_ip_fn)dlsym(h, "_Unwind_GetIP") : NULL;
+    unwind_backtrace_fn backtrace = h ? (unwind_backtrace_fn)dlsym(h, "_Unwind_Backtrace") : NULL;
+    if (!get_ip || !backtrace) {
+        fmt_stderr("scmalloc: warning: prof: libgcc_s.so.1 could not be loaded; backtraces hold only the allocator's caller\n");
+        return;
+    }
+    unwind_get_ip = get_ip;
+    __atomic_store_n(&unwind_backtrace, backtrace, __ATOMIC_RELEASE);
+}
 
 static void prof_sample(tcache_t *tc, void *p, size_t size, const void *caller)
 {

@@ -21,6 +21,9 @@
 #include "tcache.h"
 
 void prof_init(void);
+/* From the library constructor: loads libgcc's unwinder if prof is on and
+ * the program does not have it. */
+void prof_start(void);
 /* p (size bytes, asked for by the code that called the allocator at
  * caller) was just allocated. */
 void prof_alloc(void *p, size_t size, const void *caller);
