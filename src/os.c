@@ -61,16 +61,22 @@ static bool os_fault(void)
     return fail;
 }
 
+#ifndef SC_FIXED_PAGE_SHIFT
 size_t os_page = 4096;
 unsigned os_page_shift = 12;
+#endif
 unsigned os_ncpus = 1;
 
 void os_init(void)
 {
     size_t page = getauxval(AT_PAGESZ);
     if (page == 0) page = 4096;
+#ifdef SC_FIXED_PAGE_SHIFT
+    sc_check(page == os_page);
+#else
     os_page = page;
     os_page_shift = (unsigned)__builtin_ctzl(page);
+#endif
     sc_check(os_page_shift >= SC_MIN_PAGE_SHIFT && os_page_shift <= SC_MAX_PAGE_SHIFT);
 
     cpu_set_t set;

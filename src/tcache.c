@@ -71,10 +71,10 @@ static tcache_t *tcache_create(void)
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
         *slot++ = NULL; /* sentinel */
-        b->stack = slot;
-        b->cap = bin_caps[c];
-        tc->fill[c] = (uint16_t)(b->cap >= 16 ? b->cap / 8 : b->cap > 0);
-        slot += b->cap;
+        b->stack = b->top = b->low_water = slot;
+        b->limit = slot + bin_caps[c];
+        tc->fill[c] = (uint16_t)(bin_caps[c] >= 16 ? bin_caps[c] / 8 : bin_caps[c] > 0);
+        slot += bin_caps[c];
     }
     tc->arena = arena_bind();
     mutex_lock(&tcache_list_lock);
@@ -149,12 +149,13 @@ static void bin_merge_requests(tcache_t *tc, unsigned cls)
 static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
 {
     tcache_bin_t *b = &tc->bins[cls];
-    if (n > b->count) n = b->count;
+    uint32_t count = tcache_bin_count(b);
+    if (n > count) n = count;
     if (!n) return;
     if (cls < SC_NSMALL) arena_bin_flush(cls, b->stack, n);
     else arena_large_flush(b->stack, n);
-    memmove(b->stack, b->stack + n, (size_t)(b->count - n) * sizeof(void *));
-    b->count -= n;
+    memmove(b->stack, b->stack + n, (size_t)(count - n) * sizeof(void *));
+    b->top -= n;
     bin_merge_requests(tc, cls);
 }
 
@@ -167,12 +168,12 @@ static void tcache_gc(tcache_t *tc)
     tc->gc_ticks = 0;
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
-        unsigned unused = b->low_water;
+        unsigned unused = (unsigned)(b->low_water - b->stack);
         if (unused) {
             bin_flush_bottom(tc, c, unused - unused / 4);
             if (tc->fill[c] > 1) tc->fill[c] /= 2; /* the last fills were too generous */
         }
-        b->low_water = (uint16_t)b->count;
+        b->low_water = b->top;
     }
 }
 
@@ -203,7 +204,7 @@ void *tcache_alloc_slow(unsigned cls)
     arena_t *a = tc && tc->arena ? tc->arena : arena_get(0);
     if (!a) return NULL;
     void *p;
-    if (!tc || tc->bins[cls].cap == 0) {
+    if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {
         if (!arena_fill(a, cls, &p, 1)) return NULL;
         if (tc && tc != &tcache_exiting) tc->allocated += sizeclass_size(cls);
         if (cls < SC_NSMALL) __atomic_fetch_add(&a->bins[cls].nrequests, 1, __ATOMIC_RELAXED);
@@ -211,23 +212,25 @@ void *tcache_alloc_slow(unsigned cls)
     }
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
-    b->count = (uint32_t)arena_fill(a, cls, b->stack, tc->fill[cls]);
-    if (opt.secure) shuffle(tc, b->stack, b->count);
+    uint32_t got = (uint32_t)arena_fill(a, cls, b->stack, tc->fill[cls]);
+    b->top = b->stack + got;
+    if (opt.secure) shuffle(tc, b->stack, got);
     /* Each miss asks for more next time, up to half the stack; GC halves
      * it again for bins whose entries go unused. */
     uint16_t *fill = &tc->fill[cls];
-    if (*fill < b->cap / 2) *fill = (uint16_t)(*fill * 2 < b->cap / 2 ? *fill * 2 : b->cap / 2);
+    uint32_t half = tcache_bin_cap(b) / 2;
+    if (*fill < half) *fill = (uint16_t)(*fill * 2 < half ? *fill * 2 : half);
     bin_merge_requests(tc, cls);
     tcache_gc(tc);
     p = tcache_pop(tc, cls);
-    b->low_water = (uint16_t)b->count;
+    b->low_water = b->top;
     return p;
 }
 
 void tcache_free_slow(void *p, unsigned cls)
 {
     tcache_t *tc = tcache_get();
-    if (!tc || tc->bins[cls].cap == 0) {
+    if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {
         if (tc && tc != &tcache_exiting) tc->deallocated += sizeclass_size(cls);
         if (cls < SC_NSMALL) arena_bin_flush(cls, &p, 1);
         else arena_large_flush(&p, 1);
@@ -235,8 +238,9 @@ void tcache_free_slow(void *p, unsigned cls)
     }
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
     tcache_bin_t *b = &tc->bins[cls];
-    bin_flush_bottom(tc, cls, b->cap - b->cap / 2);
-    if (b->low_water > b->count) b->low_water = (uint16_t)b->count;
+    uint32_t cap = tcache_bin_cap(b);
+    bin_flush_bottom(tc, cls, cap - cap / 2);
+    if (b->low_water > b->top) b->low_water = b->top;
     tcache_gc(tc);
     tcache_push(tc, cls, p);
 }
@@ -253,9 +257,9 @@ void tcache_flush(tcache_t *tc)
 {
     if (!tc || tc == &tcache_empty || tc == &tcache_exiting) return;
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        bin_flush_bottom(tc, c, tc->bins[c].count);
+        bin_flush_bottom(tc, c, tcache_bin_count(&tc->bins[c]));
         bin_merge_requests(tc, c);
-        tc->bins[c].low_water = 0;
+        tc->bins[c].low_water = tc->bins[c].stack;
     }
 }
 
