@@ -206,6 +206,13 @@ SC_INLINE void *malloc_fast(size_t size)
     if (likely(size <= FAST_MAX)) {
         void *p = fast_pop(size);
         if (likely(p)) return vg_alloc(p, size, false);
+    } else if (size <= SC_TCACHE_LARGE_MAX && !config_secure) {
+        /* The classes past the lookup table that the thread cache holds
+         * (up to 64 KiB): a buffer allocated again and again skips the
+         * slow path's layers. SECURE=1 builds leave them to it (the small
+         * ones among them need a canary). */
+        void *p = tcache_pop(tls_tcache, sizeclass_of(size));
+        if (likely(p)) return vg_alloc(p, size, false);
     }
     return NULL;
 }

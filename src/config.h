@@ -74,6 +74,10 @@ static const bool config_stats = true;
 #define SC_TCACHE_MAX_ENTRIES 200
 #define SC_TCACHE_MIN_ENTRIES 8
 #define SC_TCACHE_BYTES_PER_BIN ((size_t)64 << 10)
+/* The least a bin caches while its thread only frees that class. */
+#ifndef SC_TCACHE_FREE_ONLY_ENTRIES
+#define SC_TCACHE_FREE_ONLY_ENTRIES 32
+#endif
 /* Slow-path events between two incremental GC passes of a thread cache. */
 #define SC_TCACHE_GC_INTERVAL 64
 

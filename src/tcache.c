@@ -212,6 +212,7 @@ void *tcache_alloc_slow(unsigned cls)
     }
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
+    b->limit = b->stack + bin_caps[cls]; /* it allocates: the whole stack again */
     uint32_t got = (uint32_t)arena_fill(a, cls, b->stack, tc->fill[cls]);
     b->top = b->stack + got;
     if (opt.secure) shuffle(tc, b->stack, got);
@@ -239,7 +240,19 @@ void tcache_free_slow(void *p, unsigned cls)
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
     tcache_bin_t *b = &tc->bins[cls];
     uint32_t cap = tcache_bin_cap(b);
-    bin_flush_bottom(tc, cls, cap - cap / 2);
+    if (tc->nrequests[cls] == 0 && cap > SC_TCACHE_FREE_ONLY_ENTRIES) {
+        /* Nothing of this class was allocated since the bin was last filled
+         * or flushed: the thread frees what others allocate (a consumer),
+         * or a structure it is done with. What it caches would only wait
+         * for the next flush, keeping the owners' slabs from being reused:
+         * give all of it back and cache fewer, until it allocates again
+         * (tcache_alloc_slow restores the limit). */
+        bin_flush_bottom(tc, cls, cap);
+        cap = cap / 2 > SC_TCACHE_FREE_ONLY_ENTRIES ? cap / 2 : SC_TCACHE_FREE_ONLY_ENTRIES;
+        b->limit = b->stack + cap;
+    } else {
+        bin_flush_bottom(tc, cls, cap - cap / 2);
+    }
     if (b->low_water > b->top) b->low_water = b->top;
     tcache_gc(tc);
     tcache_push(tc, cls, p);
