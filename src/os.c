@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +68,30 @@ unsigned os_page_shift = 12;
 #endif
 unsigned os_ncpus = 1;
 
+/* The CPUs this process may run on (at least 1). On x86-64, the system call
+ * itself rather than sched_getaffinity() and CPU_COUNT(): those two sit in
+ * far corners of libc's text, and the kernel maps up to 64 KiB of file
+ * pages around each first touch, which cost every process 128 KiB of
+ * resident memory for one number. */
+static unsigned os_cpu_count(void)
+{
+    unsigned count = 0;
+#if defined(__x86_64__)
+    unsigned long mask[64]; /* 4096 CPUs */
+    long bytes;
+    __asm__ volatile("syscall"
+                     : "=a"(bytes)
+                     : "0"((long)SYS_sched_getaffinity), "D"(0L), "S"(sizeof mask), "d"(mask)
+                     : "rcx", "r11", "memory");
+    for (long i = 0; bytes > 0 && i < bytes / (long)sizeof(mask[0]); i++)
+        count += (unsigned)__builtin_popcountl(mask[i]);
+#else
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) count = (unsigned)CPU_COUNT(&set);
+#endif
+    return count ? count : 1;
+}
+
 void os_init(void)
 {
     size_t page = getauxval(AT_PAGESZ);
@@ -79,9 +104,7 @@ void os_init(void)
 #endif
     sc_check(os_page_shift >= SC_MIN_PAGE_SHIFT && os_page_shift <= SC_MAX_PAGE_SHIFT);
 
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) os_ncpus = (unsigned)CPU_COUNT(&set);
-    if (os_ncpus == 0) os_ncpus = 1;
+    os_ncpus = os_cpu_count();
     if (config_faults) os_faults_init();
 }
 

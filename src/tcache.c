@@ -70,7 +70,11 @@ static tcache_t *tcache_create(void)
     void **slot = (void **)(tc + 1);
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
-        *slot++ = NULL; /* sentinel */
+        /* The sentinel: zero from base_alloc and never written (nothing
+         * stores below a stack), so it is not written here either, which
+         * would touch every page of the slots at creation. */
+        sc_assert(*slot == NULL);
+        slot++;
         b->stack = b->top = b->low_water = slot;
         b->limit = slot + bin_caps[c];
         tc->fill[c] = (uint16_t)(bin_caps[c] >= 16 ? bin_caps[c] / 8 : bin_caps[c] > 0);
