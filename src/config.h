@@ -70,10 +70,15 @@ static const bool config_stats = true;
 #define SC_TCACHE_NBINS 45   /* classes 8 .. 64 KiB */
 #define SC_TCACHE_LARGE_ENTRIES 8
 #define SC_TCACHE_LARGE_BYTES ((size_t)256 << 10)
-/* Thread cache: entries per small class (scaled down for big classes). */
+/* Thread cache: entries per small class, scaled down for big classes so
+ * that a bin holds at most SC_TCACHE_BYTES_PER_BIN. 16 KiB rather than 64:
+ * measured peak RSS prodcons 7.9 -> 7.2 MiB, threads 3.7 -> 3.4 MiB, with
+ * no change in time on prodcons, larson, churn, mixed or python. */
 #define SC_TCACHE_MAX_ENTRIES 200
 #define SC_TCACHE_MIN_ENTRIES 8
-#define SC_TCACHE_BYTES_PER_BIN ((size_t)64 << 10)
+#ifndef SC_TCACHE_BYTES_PER_BIN
+#define SC_TCACHE_BYTES_PER_BIN ((size_t)16 << 10)
+#endif
 /* The least a bin caches while its thread only frees that class. */
 #ifndef SC_TCACHE_FREE_ONLY_ENTRIES
 #define SC_TCACHE_FREE_ONLY_ENTRIES 32
