@@ -310,6 +310,14 @@ static void block_find(void *p, block_t *b, bool strict)
         sc_misuse(pg->kind <= PAGE_FREE_DIRTY && (a & (os_page - 1)) == 0 ? "double free" : "invalid pointer", p);
 }
 
+/* A small region into the thread's cache, if it is of the thread's arena
+ * (tcache.h says why not otherwise). */
+SC_INLINE void free_region(void *p, unsigned cls)
+{
+    tcache_t *tc = tcache_current();
+    if (chunk_of(p)->arena != tc->arena || !tcache_push(tc, cls, p)) tcache_free_slow(p, cls);
+}
+
 SC_INLINE void free_block(void *p, block_t *b)
 {
     if (unlikely(opt.prof)) prof_free(p);
@@ -321,7 +329,7 @@ SC_INLINE void free_block(void *p, block_t *b)
             memset(p, JUNK_FREE, b->usable);
         }
         vg_free(p); /* after the canary is read: memcheck would flag it */
-        if (!tcache_push(tcache_current(), b->cls, p)) tcache_free_slow(p, b->cls);
+        free_region(p, b->cls);
         break;
     case BLOCK_LARGE:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
@@ -359,7 +367,7 @@ static SC_NOINLINE void free_small(void *p, unsigned cls)
 static SC_NOINLINE void free_small_wiped(void *p, unsigned cls)
 {
     if (unlikely(opt.prof)) prof_free(p);
-    if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
+    free_region(p, cls);
 }
 
 static SC_NOINLINE void free_slow(void *p)
@@ -395,17 +403,21 @@ SC_EXPORT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
     unsigned cls;
-    /* A region start in a slab, and room in the thread's stack: done.
-     * Everything else (NULL, large, huge, foreign, misuse) is slow. */
-    if (likely(rtree_in_arena_chunk(a)) && likely(small_region(chunk_of(p), a, &cls) > 0)) {
+    /* A region start in a slab of the thread's arena, and room in the
+     * thread's stack: done. Everything else (NULL, large, huge, another
+     * arena's region, foreign, misuse) is slow. The arena test is off the
+     * dependency chain from p to the stack's top, so it costs no time. */
+    const chunk_t *c = chunk_of(p);
+    if (likely(rtree_in_arena_chunk(a)) && likely(small_region(c, a, &cls) > 0)) {
+        tcache_t *tc = tls_tcache;
         if (config_secure && opt.secure) {
             secure_wipe(p, cls);
             vg_free(p);
-            if (likely(tcache_push(tls_tcache, cls, p))) return;
+            if (likely(c->arena == tc->arena) && likely(tcache_push(tc, cls, p))) return;
             free_small_wiped(p, cls);
             return;
         }
-        if (likely(tcache_push(tls_tcache, cls, p))) {
+        if (likely(c->arena == tc->arena) && likely(tcache_push(tc, cls, p))) {
             vg_free(p);
             return;
         }

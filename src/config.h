@@ -79,6 +79,9 @@ static const bool config_stats = true;
 #ifndef SC_TCACHE_BYTES_PER_BIN
 #define SC_TCACHE_BYTES_PER_BIN ((size_t)16 << 10)
 #endif
+/* Entries of a remote stack (regions of other arenas, see tcache.h): a
+ * batch returned under one lock. */
+#define SC_TCACHE_REMOTE_ENTRIES 64
 /* The least a bin caches while its thread only frees that class. */
 #ifndef SC_TCACHE_FREE_ONLY_ENTRIES
 #define SC_TCACHE_FREE_ONLY_ENTRIES 32

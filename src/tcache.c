@@ -26,7 +26,7 @@ static bool tcache_hide;
 static pthread_key_t tcache_key;
 static mutex_t tcache_list_lock;
 static tcache_t *tcache_list, *tcache_recycled;
-static uint16_t bin_caps[SC_TCACHE_NBINS];
+static uint16_t bin_caps[SC_TCACHE_NBINS], remote_caps[SC_NSMALL];
 static size_t tcache_bytes;
 
 static void tcache_thread_exit(void *arg);
@@ -48,6 +48,10 @@ void tcache_init(void)
         if (opt.tcache_max >= 0 && cap > (size_t)opt.tcache_max) cap = (size_t)opt.tcache_max;
         bin_caps[c] = on ? (uint16_t)cap : 0;
         slots += bin_caps[c] + 1u; /* + the sentinel */
+        if (c < SC_NSMALL) {
+            remote_caps[c] = bin_caps[c] < SC_TCACHE_REMOTE_ENTRIES ? bin_caps[c] : SC_TCACHE_REMOTE_ENTRIES;
+            slots += remote_caps[c] + 1u;
+        }
     }
     tcache_bytes = sizeof(tcache_t) + slots * sizeof(void *);
     /* make SECURE=1 builds do secure mode's work on the fast paths. */
@@ -79,6 +83,14 @@ static tcache_t *tcache_create(void)
         b->limit = slot + bin_caps[c];
         tc->fill[c] = (uint16_t)(bin_caps[c] >= 16 ? bin_caps[c] / 8 : bin_caps[c] > 0);
         slot += bin_caps[c];
+    }
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        tcache_bin_t *r = &tc->remote[c];
+        sc_assert(*slot == NULL);
+        slot++; /* the sentinel, as above */
+        r->stack = r->top = r->low_water = slot;
+        r->limit = slot + remote_caps[c];
+        slot += remote_caps[c];
     }
     tc->arena = arena_bind();
     mutex_lock(&tcache_list_lock);
@@ -163,6 +175,16 @@ static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
     bin_merge_requests(tc, cls);
 }
 
+/* Returns every region of remote stack cls to its arena. */
+static void remote_flush(tcache_t *tc, unsigned cls)
+{
+    tcache_bin_t *r = &tc->remote[cls];
+    uint32_t n = tcache_bin_count(r);
+    if (!n) return;
+    arena_bin_flush(cls, r->stack, n);
+    r->top = r->stack;
+}
+
 /* Every SC_TCACHE_GC_INTERVAL slow-path events: entries below a bin's low
  * water mark went unused since the last pass; give back 3/4 of them, so a
  * thread that stopped using a class does not hold its memory. */
@@ -179,6 +201,8 @@ static void tcache_gc(tcache_t *tc)
         }
         b->low_water = b->top;
     }
+    /* What other threads' regions wait here is of no use to this one. */
+    for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
 }
 
 /* Secure mode: a fill hands out regions in a random order (Fisher-Yates),
@@ -235,6 +259,18 @@ void *tcache_alloc_slow(unsigned cls)
 void tcache_free_slow(void *p, unsigned cls)
 {
     tcache_t *tc = tcache_get();
+    if (tc && cls < SC_NSMALL && chunk_of(p)->arena != tc->arena && tcache_bin_cap(&tc->remote[cls])) {
+        tcache_bin_t *r = &tc->remote[cls];
+        if (r->top == r->limit) {
+            remote_flush(tc, cls);
+            tcache_gc(tc);
+        }
+        /* As tcache_push: the last region freed, freed again. */
+        if (unlikely(r->top[-1] == p)) sc_misuse("double free", p);
+        *r->top++ = p;
+        tc->deallocated += sizeclass_size(cls);
+        return;
+    }
     if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {
         if (tc && tc != &tcache_exiting) tc->deallocated += sizeclass_size(cls);
         if (cls < SC_NSMALL) arena_bin_flush(cls, &p, 1);
@@ -278,6 +314,7 @@ void tcache_flush(tcache_t *tc)
         bin_merge_requests(tc, c);
         tc->bins[c].low_water = tc->bins[c].stack;
     }
+    for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
 }
 
 void tcache_stats_merge(void)

@@ -19,6 +19,9 @@
  * and the slow paths find the real cache through tcache_get(). The options
  * cost nothing when they are off.
  *
+ * free's fast path takes only regions of the thread's own arena; the others
+ * go to the remote stacks (tcache_free_slow).
+ *
  * Invariant per bin: stack <= low_water <= top <= limit; low_water marks the
  * fewest entries seen since the last GC pass (entries below it went unused).
  */
@@ -45,6 +48,12 @@ SC_INLINE uint32_t tcache_bin_cap(const tcache_bin_t *b) { return (uint32_t)(b->
 
 typedef struct tcache {
     tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
+    /* Small regions of other arenas that this thread freed. They are never
+     * handed out again here, only returned to their arenas in batches:
+     * reusing another thread's region would put this thread's data in a
+     * cache line that the other thread's neighbouring regions share
+     * (passive false sharing; bench/falseshare). */
+    tcache_bin_t remote[SC_NSMALL];
     uint32_t nrequests[SC_TCACHE_NBINS]; /* allocations per class since the last merge */
     uint16_t fill[SC_TCACHE_NBINS];      /* how many to take from the arena on a miss */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
@@ -105,7 +114,9 @@ void tcache_init(void);
 /* The calling thread's cache, created if needed (NULL only if it cannot be:
  * then the caller goes to the arena directly). */
 tcache_t *tcache_get(void);
-/* Slow paths of tcache_pop / tcache_push. */
+/* Slow paths of tcache_pop / tcache_push. tcache_free_slow takes any
+ * region of a small or cached class: one of another arena goes to the
+ * remote stack of its class. */
 void *tcache_alloc_slow(unsigned cls);
 void tcache_free_slow(void *p, unsigned cls);
 /* Counts bytes for thread.allocated / thread.deallocated outside the fast
