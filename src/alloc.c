@@ -370,33 +370,60 @@ static SC_NOINLINE void free_small_wiped(void *p, unsigned cls)
     free_region(p, cls);
 }
 
+/* Huge blocks, and every invalid pointer. */
+static SC_NOINLINE void free_other(void *p)
+{
+    block_t b;
+    block_find(p, &b, true);
+    free_block(p, &b);
+}
+
+/* A page-aligned address in an arena chunk outside the slabs: the start
+ * of a large block, usually of a class the thread cache holds. */
+static SC_NOINLINE void free_large(void *p, chunk_t *c)
+{
+    page_t *pg = &c->pages[chunk_page_index(c, p)];
+    if (likely(pg->kind == PAGE_LARGE && pg->head == 0)) {
+        size_t npages = pg->npages;
+        if (npages <= SC_TCACHE_LARGE_PAGES) {
+            unsigned cls = sizeclass_cached_large[npages];
+            /* tls_tcache: with prof (or junk) on, its push always fails. */
+            if (cls && likely(tcache_push(tls_tcache, cls, p))) {
+                vg_free(p);
+                return;
+            }
+        }
+        size_t bytes = npages << os_page_shift;
+        block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes, .live = bytes };
+        free_block(p, &b);
+        return;
+    }
+    free_other(p);
+}
+
+/* Every free that the fast path did not finish. Kept small (the cases are
+ * out of line) so that it saves no registers: a 64 KiB malloc/free pair
+ * spent a third of its time in the prologue of a free_slow that inlined
+ * them all. */
 static SC_NOINLINE void free_slow(void *p)
 {
-    if (!p) return;
     uintptr_t a = (uintptr_t)p;
     unsigned cls;
-    if (rtree_in_arena_chunk(a)) {
+    if (likely(rtree_in_arena_chunk(a))) {
         chunk_t *c = chunk_of(p);
         int small = small_region(c, a, &cls);
-        /* A small region whose thread cache was full, or any small region
-         * with prof or secure on: found as the fast path finds it. */
+        /* A small region whose thread cache was full, of another arena,
+         * or any small region with prof or secure on. */
         if (small > 0) {
             free_small(p, cls);
             return;
         }
-        /* The start of a large block: block_find's checks, without its
-         * radix-tree walk (the bit above said arena chunk). */
-        page_t *pg = &c->pages[chunk_page_index(c, p)];
-        if (small == 0 && (a & (os_page - 1)) == 0 && pg->kind == PAGE_LARGE && pg->head == 0) {
-            size_t bytes = (size_t)pg->npages << os_page_shift;
-            block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes, .live = bytes };
-            free_block(p, &b);
+        if (small == 0 && (a & (os_page - 1)) == 0) {
+            free_large(p, c);
             return;
         }
     }
-    block_t b;
-    block_find(p, &b, true);
-    free_block(p, &b);
+    if (p) free_other(p);
 }
 
 SC_EXPORT void sc_free(void *p)
