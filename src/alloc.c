@@ -495,6 +495,8 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     case BLOCK_LARGE:
         if (size > SC_SMALL_MAX && size <= SC_LARGE_MAX) {
             size_t old = b.usable;
+            /* The same pages (a buffer growing in small steps): no lock. */
+            if (page_ceil(size) == old) return resized(p, p, size, CALLER());
             if (arena_resize_large(b.chunk, b.page, size)) {
                 tcache_count_bytes(page_ceil(size), old);
                 return resized(p, p, size, CALLER());
