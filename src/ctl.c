@@ -192,14 +192,15 @@ static int ctl_thread(const char *name, void *oldp, size_t *oldlenp, void *newp,
 {
     (void)newlen;
     tcache_t *tc = tcache_get();
-    uint64_t zero = 0;
+    uint64_t allocated = 0, deallocated = 0;
+    if (tc) tcache_thread_bytes(tc, &allocated, &deallocated);
     if (!strcmp(name, "thread.allocated")) {
         if (newp) return EPERM;
-        return ctl_read(oldp, oldlenp, tc ? &tc->allocated : &zero, sizeof(uint64_t));
+        return ctl_read(oldp, oldlenp, &allocated, sizeof(uint64_t));
     }
     if (!strcmp(name, "thread.deallocated")) {
         if (newp) return EPERM;
-        return ctl_read(oldp, oldlenp, tc ? &tc->deallocated : &zero, sizeof(uint64_t));
+        return ctl_read(oldp, oldlenp, &deallocated, sizeof(uint64_t));
     }
     if (!strcmp(name, "thread.tcache.flush")) {
         if (oldp || newp) return EINVAL;

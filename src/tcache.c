@@ -152,13 +152,32 @@ arena_t *tcache_arena(void)
     return arena_get(0);
 }
 
+/* Folds the fast paths' counts of class cls: requests into the arena's
+ * statistics, both into the thread's byte counts. */
 static void bin_merge_requests(tcache_t *tc, unsigned cls)
 {
-    uint32_t n = tc->nrequests[cls];
-    if (!n || !tc->arena) return;
+    uint64_t n = tc->bins[cls].nrequests, f = tc->bins[cls].nfrees;
+    if (f) {
+        tc->deallocated += f * sizeclass_size(cls);
+        tc->bins[cls].nfrees = 0;
+    }
+    if (!n) return;
+    tc->allocated += n * sizeclass_size(cls);
+    tc->bins[cls].nrequests = 0;
+    if (!tc->arena) return;
     uint64_t *sum = cls < SC_NSMALL ? &tc->arena->bins[cls].nrequests : &tc->arena->large_nrequests;
     __atomic_fetch_add(sum, n, __ATOMIC_RELAXED);
-    tc->nrequests[cls] = 0;
+}
+
+void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deallocated)
+{
+    uint64_t a = tc->allocated, d = tc->deallocated;
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
+        a += tc->bins[c].nrequests * sizeclass_size(c);
+        d += tc->bins[c].nfrees * sizeclass_size(c);
+    }
+    *allocated = a;
+    *deallocated = d;
 }
 
 /* Gives back the oldest n entries of bin cls (the bottom of the stack). */
@@ -280,7 +299,7 @@ void tcache_free_slow(void *p, unsigned cls)
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
     tcache_bin_t *b = &tc->bins[cls];
     uint32_t cap = tcache_bin_cap(b);
-    if (tc->nrequests[cls] == 0 && cap > SC_TCACHE_FREE_ONLY_ENTRIES) {
+    if (tc->bins[cls].nrequests == 0 && cap > SC_TCACHE_FREE_ONLY_ENTRIES) {
         /* Nothing of this class was allocated since the bin was last filled
          * or flushed: the thread frees what others allocate (a consumer),
          * or a structure it is done with. What it caches would only wait

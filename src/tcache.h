@@ -41,7 +41,13 @@ typedef struct tcache_bin {
     void **stack;        /* the oldest entry's slot; stack[-1] is a NULL sentinel */
     void **limit;        /* stack + cap: full when top reaches it */
     void **low_water;    /* the lowest top since the last GC pass */
-} tcache_bin_t;
+    /* The fast paths count what they hand out and take back, in the line
+     * they already touch; the slow paths fold the counts into the arena's
+     * statistics and the thread's bytes (tcache_thread_bytes adds what is
+     * not folded yet). Counts rather than bytes: no size to load. */
+    uint64_t nrequests;  /* pops since the last merge */
+    uint64_t nfrees;     /* pushes since the last merge */
+} __attribute__((aligned(64))) tcache_bin_t;
 
 SC_INLINE uint32_t tcache_bin_count(const tcache_bin_t *b) { return (uint32_t)(b->top - b->stack); }
 SC_INLINE uint32_t tcache_bin_cap(const tcache_bin_t *b) { return (uint32_t)(b->limit - b->stack); }
@@ -54,7 +60,6 @@ typedef struct tcache {
      * cache line that the other thread's neighbouring regions share
      * (passive false sharing; bench/falseshare). */
     tcache_bin_t remote[SC_NSMALL];
-    uint32_t nrequests[SC_TCACHE_NBINS]; /* allocations per class since the last merge */
     uint16_t fill[SC_TCACHE_NBINS];      /* how many to take from the arena on a miss */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
@@ -90,8 +95,7 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     /* Memcheck must not find the stale slot and call a leaked block reachable. */
     if (config_valgrind) *top = NULL;
     if (top < b->low_water) b->low_water = top;
-    tc->nrequests[cls]++;
-    tc->allocated += sizeclass_size(cls);
+    b->nrequests++;
     return p;
 }
 
@@ -106,7 +110,7 @@ SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p)
     if (unlikely(top[-1] == p)) sc_misuse("double free", p);
     *top = p;
     b->top = top + 1;
-    tc->deallocated += sizeclass_size(cls);
+    b->nfrees++;
     return true;
 }
 
@@ -122,6 +126,8 @@ void tcache_free_slow(void *p, unsigned cls);
 /* Counts bytes for thread.allocated / thread.deallocated outside the fast
  * paths (which count in tcache_pop / tcache_push). */
 void tcache_count_bytes(size_t allocated, size_t deallocated);
+/* thread.allocated and thread.deallocated of tc's thread. */
+void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deallocated);
 /* Returns every cached region of the calling thread to its arena. */
 void tcache_flush(tcache_t *tc);
 /* The arena the calling thread allocates from. */
