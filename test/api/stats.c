@@ -311,6 +311,29 @@ static void check_thread_counters(void)
     CHECK(sc_ctl("thread.deallocated", &d1, &len, NULL, 0) == 0);
     CHECKF(d1 >= d0 + 5000, "thread.deallocated %llu -> %llu after free of 5000 bytes",
            (unsigned long long)d0, (unsigned long long)d1);
+
+    /* Exact through the fast paths and the slow ones: 3000 blocks of one
+     * class are more than a thread cache holds, so some come from fills and
+     * go back in flushes; every one counts its class size (48, or 64 with
+     * secure's canary), on the way out and on the way back. */
+    enum { N = 3000 };
+    static void *v[N];
+    len = 8;
+    CHECK(sc_ctl("thread.allocated", &a0, &len, NULL, 0) == 0);
+    len = 8;
+    CHECK(sc_ctl("thread.deallocated", &d0, &len, NULL, 0) == 0);
+    for (int i = 0; i < N; i++) REQUIRE((v[i] = opaque_ptr(malloc(48))) != NULL);
+    len = 8;
+    CHECK(sc_ctl("thread.allocated", &a1, &len, NULL, 0) == 0);
+    uint64_t grew = a1 - a0;
+    CHECKF(grew % N == 0 && grew / N >= 48 && grew / N <= 64,
+           "thread.allocated grew by %llu after %d malloc(48): not %d times one class size",
+           (unsigned long long)grew, N, N);
+    for (int i = 0; i < N; i++) free(v[i]);
+    len = 8;
+    CHECK(sc_ctl("thread.deallocated", &d1, &len, NULL, 0) == 0);
+    CHECKF(d1 - d0 == grew, "thread.deallocated grew by %llu after %d free, not %llu",
+           (unsigned long long)(d1 - d0), N, (unsigned long long)grew);
 }
 
 static void check_ctl_errors(void)
