@@ -430,10 +430,11 @@ SC_EXPORT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
     unsigned cls;
-    /* A region start in a slab of the thread's arena, and room in the
-     * thread's stack: done. Everything else (NULL, large, huge, another
-     * arena's region, foreign, misuse) is slow. The arena test is off the
-     * dependency chain from p to the stack's top, so it costs no time. */
+    /* A region start in a slab, and room in the thread's stack for it (the
+     * remote stack of its class if it is another arena's): done.
+     * Everything else (NULL, large, huge, foreign, misuse) is slow. The
+     * arena test is off the dependency chain from p to the stack's top, so
+     * it costs no time. */
     const chunk_t *c = chunk_of(p);
     if (likely(rtree_in_arena_chunk(a)) && likely(small_region(c, a, &cls) > 0)) {
         tcache_t *tc = tls_tcache;
@@ -444,7 +445,7 @@ SC_EXPORT void sc_free(void *p)
             free_small_wiped(p, cls);
             return;
         }
-        if (likely(c->arena == tc->arena) && likely(tcache_push(tc, cls, p))) {
+        if (likely(c->arena == tc->arena) ? likely(tcache_push(tc, cls, p)) : tcache_push_remote(tc, cls, p)) {
             vg_free(p);
             return;
         }

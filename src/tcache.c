@@ -175,6 +175,7 @@ void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deal
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         a += tc->bins[c].nrequests * sizeclass_size(c);
         d += tc->bins[c].nfrees * sizeclass_size(c);
+        if (c < SC_NSMALL) d += tc->remote[c].nfrees * sizeclass_size(c);
     }
     *allocated = a;
     *deallocated = d;
@@ -198,6 +199,8 @@ static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
 static void remote_flush(tcache_t *tc, unsigned cls)
 {
     tcache_bin_t *r = &tc->remote[cls];
+    tc->deallocated += r->nfrees * sizeclass_size(cls);
+    r->nfrees = 0;
     uint32_t n = tcache_bin_count(r);
     if (!n) return;
     arena_bin_flush(cls, r->stack, n);
@@ -294,15 +297,10 @@ void tcache_free_slow(void *p, unsigned cls)
 {
     tcache_t *tc = tcache_get();
     if (tc && cls < SC_NSMALL && chunk_of(p)->arena != tc->arena && tcache_bin_cap(&tc->remote[cls])) {
-        tcache_bin_t *r = &tc->remote[cls];
-        if (r->top == r->limit) {
-            remote_flush(tc, cls);
-            tcache_gc(tc);
-        }
-        /* As tcache_push: the last region freed, freed again. */
-        if (unlikely(r->top[-1] == p)) sc_misuse("double free", p);
-        *r->top++ = p;
-        tc->deallocated += sizeclass_size(cls);
+        if (tcache_push_remote(tc, cls, p)) return; /* the fast path had no cache yet */
+        remote_flush(tc, cls);
+        tcache_gc(tc);
+        tcache_push_remote(tc, cls, p);
         return;
     }
     if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {

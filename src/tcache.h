@@ -99,10 +99,9 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     return p;
 }
 
-/* Pushes p; false when the stack is full (or caching is off). */
-SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p)
+/* Pushes p onto stack b; false when it is full (or caching is off). */
+SC_INLINE bool tcache_bin_push(tcache_bin_t *b, void *p)
 {
-    tcache_bin_t *b = &tc->bins[cls];
     void **top = b->top;
     if (unlikely(top == b->limit)) return false;
     /* The cheapest double free check: freeing the block just freed (the
@@ -113,6 +112,11 @@ SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p)
     b->nfrees++;
     return true;
 }
+
+/* Pushes a region of the thread's arena, or a cached large block. */
+SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->bins[cls], p); }
+/* Pushes a small region of another arena. */
+SC_INLINE bool tcache_push_remote(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->remote[cls], p); }
 
 void tcache_init(void);
 /* The calling thread's cache, created if needed (NULL only if it cannot be:
