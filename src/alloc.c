@@ -275,7 +275,7 @@ static void block_find(void *p, block_t *b, bool strict)
     }
     if (e & RTREE_HUGE) {
         huge_t *h = (huge_t *)(e & ~RTREE_TAG_MASK);
-        if (h->addr != p) { if (strict) sc_misuse("invalid pointer", p); return; }
+        if (huge_addr(h) != p) { if (strict) sc_misuse("invalid pointer", p); return; }
         b->type = BLOCK_HUGE;
         b->huge = h;
         b->usable = h->mapped;

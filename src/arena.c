@@ -387,8 +387,8 @@ static slab_t *slab_alloc(arena_t *a, unsigned cls)
 
 static void slab_free(arena_t *a, slab_t *s)
 {
-    chunk_t *c = chunk_of(s->base);
-    size_t pi = chunk_page_index(c, s->base);
+    chunk_t *c = chunk_of(slab_base(s));
+    size_t pi = chunk_page_index(c, slab_base(s));
     mutex_lock(&a->lock);
     run_free(a, c, pi, sizeclass_info[s->cls].slab_pages);
     arena_maybe_decay(a);
@@ -699,7 +699,7 @@ size_t arena_check(arena_t *a)
             } else if (pg->kind == PAGE_SMALL) {
                 slab_t *s = pg->slab;
                 unsigned bin = chunk_small_bin(c, pi), cls = bin - 1u;
-                CHECK(bin >= 1 && bin <= SC_NSMALL && s && s->cls == cls && s->base == chunk_page_addr(c, pi),
+                CHECK(bin >= 1 && bin <= SC_NSMALL && s && s->cls == cls && slab_base(s) == chunk_page_addr(c, pi),
                       "chunk %p page %zu: bad slab\n", (void *)c, pi);
                 if (cls >= SC_NSMALL || !s) break;
                 CHECK(n == sizeclass_info[cls].slab_pages, "chunk %p page %zu: slab length\n", (void *)c, pi);
@@ -710,7 +710,7 @@ size_t arena_check(arena_t *a)
                 size_t pop = 0;
                 for (unsigned w = 0; w < (sizeclass_info[cls].nregs + 63) / 64; w++)
                     pop += (size_t)__builtin_popcountll(s->bitmap[w]);
-                CHECK(pop == s->nfree, "slab %p: nfree %u but %zu bits free\n", (void *)s->base, s->nfree, pop);
+                CHECK(pop == s->nfree, "slab %p: nfree %u but %zu bits free\n", (void *)slab_base(s), s->nfree, pop);
                 curregs[cls] += sizeclass_info[cls].nregs - s->nfree;
                 curslabs[cls]++;
                 nactive += n;

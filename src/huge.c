@@ -237,7 +237,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
         p = huge_map(mapped, align);
     }
     if (!p) { base_free(h, sizeof(huge_t)); errno = ENOMEM; return NULL; }
-    h->addr = p;
+    h->addr = vg_disguise(p);
     h->size = size;
     h->mapped = mapped;
     if (!rtree_set_range((uintptr_t)p, chunk_ceil(mapped), (uintptr_t)h | RTREE_HUGE)) {
@@ -257,9 +257,11 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     return p;
 }
 
+static void huge_cache_put(void *p, size_t mapped, size_t live);
+
 void huge_free(huge_t *h, void *p)
 {
-    if (h->addr != p) sc_misuse("invalid pointer", p);
+    if (huge_addr(h) != p) sc_misuse("invalid pointer", p);
     mutex_lock(&huge_lock);
     huge_unlink(h);
     stats.count--;
@@ -273,6 +275,14 @@ void huge_free(huge_t *h, void *p)
     rtree_set_range((uintptr_t)p, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
     size_t mapped = h->mapped;
     base_free(h, sizeof(huge_t));
+    huge_cache_put(p, mapped, live);
+}
+
+/* The mapping of a block that is gone (its slots unregistered, its bytes
+ * out of stats.mapped): cached if the bounds allow, else unmapped. live:
+ * the huge bytes still allocated. */
+static void huge_cache_put(void *p, size_t mapped, size_t live)
+{
     size_t limit = (live >> HUGE_CACHE_SHIFT) + HUGE_CACHE_FLOOR;
     if (limit > HUGE_CACHE_MAX) limit = HUGE_CACHE_MAX;
     if (opt.dirty_decay_ms != 0 && mapped <= limit) {
@@ -305,6 +315,7 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
      * and register them itself. */
     uintptr_t a = (uintptr_t)p, tag = (uintptr_t)h | RTREE_HUGE;
     size_t old_mapped = h->mapped, new_mapped = page_ceil(new_size);
+    void *q, *retired = NULL;
     size_t old_span = chunk_ceil(old_mapped), new_span = chunk_ceil(new_mapped);
     if (new_mapped < new_size) return NULL;
     /* Growing by small steps (a string or vector appended to): growth
@@ -324,6 +335,7 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
             new_span = chunk_ceil(new_mapped);
         }
     }
+    size_t taken = new_mapped; /* what a cached mapping gives, below */
     if (new_mapped < old_mapped && guard) {
         /* Secure: the first page past the new end becomes the guard, then
          * the rest goes, the old guard with it. Guard first, so that a
@@ -348,11 +360,30 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
             os_resize_in_place(p, new_mapped, old_mapped);
             return NULL;
         }
+    } else if ((q = huge_cache_take(&taken, SC_CHUNK_SIZE)) != NULL) {
+        /* A cached mapping is big enough: its pages are backed, so copying
+         * the old bytes into it costs less than faulting in the new part
+         * of a fresh one (a fault is a trap and a page to zero), and the
+         * old mapping goes to the cache in its place (bench/realloc: the
+         * buffers doubling round after round). */
+        size_t taken_span = chunk_ceil(taken);
+        if (!rtree_set_range((uintptr_t)q, taken_span, tag)) {
+            rtree_set_range((uintptr_t)q, taken_span, 0);
+            os_unmap(q, taken + guard);
+            return NULL;
+        }
+        memcpy(q, p, h->size);
+        rtree_set_range(a, old_span, 0);
+        rtree_set_range(a, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
+        retired = p;
+        new_mapped = taken;
+        h->addr = vg_disguise(q);
+        p = q;
     } else {
         /* Reserve an aligned range (with its guard) and move the pages
          * there: no copy. The radix tree leaves of p's slots exist, so
          * restoring them cannot fail. */
-        void *q = huge_map(new_mapped, SC_CHUNK_SIZE);
+        q = huge_map(new_mapped, SC_CHUNK_SIZE);
         if (!q) return NULL;
         if (!rtree_set_range((uintptr_t)q, new_span, tag)) {
             rtree_set_range((uintptr_t)q, new_span, 0);
@@ -367,15 +398,17 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
             return NULL;
         }
         if (guard) os_unmap((char *)p + old_mapped, guard); /* the moved block's old guard */
-        h->addr = q;
+        h->addr = vg_disguise(q);
         p = q;
     }
     mutex_lock(&huge_lock);
     stats.allocated += new_mapped - old_mapped;
     stats.mapped += new_mapped - old_mapped;
+    size_t live = stats.allocated;
     mutex_unlock(&huge_lock);
     h->size = new_size;
     h->mapped = new_mapped;
+    if (retired) huge_cache_put(retired, old_mapped, live);
     return p;
 }
 
@@ -393,9 +426,9 @@ size_t huge_check(void)
     for (huge_t *h = huge_list; h; h = h->next) {
         count++;
         bytes += h->mapped;
-        for (uintptr_t a = (uintptr_t)h->addr; a < (uintptr_t)h->addr + h->mapped; a += SC_CHUNK_SIZE)
+        for (uintptr_t a = (uintptr_t)huge_addr(h); a < (uintptr_t)huge_addr(h) + h->mapped; a += SC_CHUNK_SIZE)
             if (rtree_lookup(a) != ((uintptr_t)h | RTREE_HUGE)) {
-                fmt_stderr("scmalloc: heap check: huge %p not registered at %p\n", h->addr, (void *)a);
+                fmt_stderr("scmalloc: heap check: huge %p not registered at %p\n", huge_addr(h), (void *)a);
                 problems++;
                 break;
             }

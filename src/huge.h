@@ -7,13 +7,16 @@
 #define SC_HUGE_H
 
 #include "mutex.h"
+#include "valgrind.h"
 
 typedef struct huge {
-    void *addr;
+    uintptr_t addr;   /* the block, vg_disguise()d (valgrind.h): see huge_addr */
     size_t size;      /* requested size */
     size_t mapped;    /* usable bytes mapped: a page multiple >= size (a guard page follows in secure mode) */
     struct huge *next, *prev;
 } huge_t;
+
+static inline void *huge_addr(const huge_t *h) { return vg_reveal(h->addr); }
 
 extern mutex_t huge_lock;
 

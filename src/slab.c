@@ -10,7 +10,7 @@ slab_t *slab_create(unsigned cls, char *base)
     slab_t *s = base_alloc(slab_desc_size(cls));
     if (!s) return NULL;
     uint32_t nregs = sizeclass_info[cls].nregs;
-    s->base = base;
+    s->base = vg_disguise(base);
     s->cls = (uint16_t)cls;
     s->nfree = nregs;
     for (uint32_t w = 0; w < nregs / 64; w++) s->bitmap[w] = ~0ull;
@@ -23,13 +23,14 @@ void slab_destroy(slab_t *s) { base_free(s, slab_desc_size(s->cls)); }
 size_t slab_take(slab_t *s, void **out, size_t n)
 {
     size_t got = 0, size = sizeclass_info[s->cls].size;
+    char *base = slab_base(s);
     uint32_t nwords = (sizeclass_info[s->cls].nregs + 63) / 64;
     for (uint32_t w = 0; w < nwords && got < n; w++) {
         uint64_t bits = s->bitmap[w];
         while (bits && got < n) {
             unsigned b = (unsigned)__builtin_ctzll(bits);
             bits &= bits - 1;
-            out[got++] = s->base + ((size_t)w * 64 + b) * size;
+            out[got++] = base + ((size_t)w * 64 + b) * size;
         }
         s->bitmap[w] = bits;
     }
@@ -39,7 +40,7 @@ size_t slab_take(slab_t *s, void **out, size_t n)
 
 long slab_region_index(const slab_t *s, const void *p)
 {
-    uintptr_t off = (uintptr_t)p - (uintptr_t)s->base;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)slab_base(s);
     const sizeclass_info_t *ci = &sizeclass_info[s->cls];
     if (off >= (uintptr_t)ci->nregs * ci->size) return -1;
     uint32_t idx = sizeclass_index(s->cls, (uint32_t)off);

@@ -10,16 +10,20 @@
 #define SC_SLAB_H
 
 #include "sizeclass.h"
+#include "valgrind.h"
 
 typedef struct slab {
     struct slab *next, *prev; /* the bin's list of non-full slabs */
-    char *base;               /* first region */
+    uintptr_t base;           /* first region, vg_disguise()d (valgrind.h): see slab_base */
     uint32_t nfree;           /* free regions */
     uint16_t cls;
     uint8_t listed;           /* on the bin's non-full list */
     uint8_t reserved;
     uint64_t bitmap[];        /* bit set: region free */
 } slab_t;
+
+/* The slab's first region. */
+SC_INLINE char *slab_base(const slab_t *s) { return vg_reveal(s->base); }
 
 SC_INLINE size_t slab_desc_size(unsigned cls)
 {

@@ -24,7 +24,7 @@ int main(void)
         CHECKF(pg->kind == PAGE_SMALL && chunk_small_bin(c, pi) == sizeclass_of(size) + 1, "small %zu page map", size);
         CHECK(rtree_in_arena_chunk((uintptr_t)p));
         slab_t *s = pg->slab;
-        CHECK(s && s->base == chunk_page_addr(c, chunk_page_index(c, p) - pg->head));
+        CHECK(s && slab_base(s) == chunk_page_addr(c, chunk_page_index(c, p) - pg->head));
         CHECK(slab_region_index(s, p) >= 0);
         CHECK(slab_region_index(s, p + 1) == -1);
         sc_free(p);
@@ -56,7 +56,7 @@ int main(void)
     uintptr_t e = rtree_lookup((uintptr_t)h);
     CHECK(e & RTREE_HUGE);
     huge_t *hd = (huge_t *)(e & ~RTREE_TAG_MASK);
-    CHECK(hd->addr == h && hd->mapped >= hs);
+    CHECK(huge_addr(hd) == h && hd->mapped >= hs);
     CHECK(rtree_lookup((uintptr_t)h + hs - 1) == e);
     CHECK(((uintptr_t)h & SC_CHUNK_MASK) == 0);
     CHECK(!rtree_in_arena_chunk((uintptr_t)h)); /* huge blocks take the slow path */

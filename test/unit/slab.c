@@ -24,8 +24,8 @@ static int dies_by_abort(void (*fn)(slab_t *), slab_t *s)
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
-static void put_twice(slab_t *s) { slab_put(s, s->base); slab_put(s, s->base); }
-static void put_interior(slab_t *s) { slab_put(s, s->base + 8); }
+static void put_twice(slab_t *s) { slab_put(s, slab_base(s)); slab_put(s, slab_base(s)); }
+static void put_interior(slab_t *s) { slab_put(s, slab_base(s) + 8); }
 
 int main(void)
 {
