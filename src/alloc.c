@@ -259,7 +259,6 @@ typedef struct block {
     page_t *page;
     huge_t *huge;
     size_t usable; /* bytes the caller may use */
-    size_t live;   /* bytes that hold data (what realloc copies) */
 } block_t;
 
 /* Fills b for p, a pointer scmalloc returned and has not freed. With
@@ -278,8 +277,9 @@ static void block_find(void *p, block_t *b, bool strict)
         if (huge_addr(h) != p) { if (strict) sc_misuse("invalid pointer", p); return; }
         b->type = BLOCK_HUGE;
         b->huge = h;
+        /* All of it, as for small and large blocks: malloc_usable_size
+         * lets the caller use every mapped byte, and realloc keeps them. */
         b->usable = h->mapped;
-        b->live = h->size;
         return;
     }
     chunk_t *c = (chunk_t *)e;
@@ -296,14 +296,14 @@ static void block_find(void *p, block_t *b, bool strict)
         }
         b->type = BLOCK_SMALL;
         b->cls = cls;
-        b->usable = b->live = small_usable(cls);
+        b->usable = small_usable(cls);
         return;
     }
     if (pg->kind == PAGE_LARGE && pg->head == 0 && chunk_page_addr(c, pi) == p) {
         b->type = BLOCK_LARGE;
         /* All of it: a block reused from a thread cache does not record
          * the size it was last asked for. */
-        b->usable = b->live = (size_t)pg->npages << os_page_shift;
+        b->usable = (size_t)pg->npages << os_page_shift;
         return;
     }
     if (strict)
@@ -332,7 +332,7 @@ SC_INLINE void free_block(void *p, block_t *b)
         free_region(p, b->cls);
         break;
     case BLOCK_LARGE:
-        if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->live);
+        if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->usable);
         vg_free(p);
         if (b->usable <= SC_TCACHE_LARGE_MAX) {
             /* Cached if it has exactly its class's pages (aligned
@@ -358,7 +358,6 @@ SC_INLINE void free_block(void *p, block_t *b)
 static SC_NOINLINE void free_small(void *p, unsigned cls)
 {
     block_t b = { .type = BLOCK_SMALL, .cls = cls, .usable = small_usable(cls) };
-    b.live = b.usable;
     free_block(p, &b);
 }
 
@@ -394,7 +393,7 @@ static SC_NOINLINE void free_large(void *p, chunk_t *c)
             }
         }
         size_t bytes = npages << os_page_shift;
-        block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes, .live = bytes };
+        block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes };
         free_block(p, &b);
         return;
     }
@@ -517,10 +516,11 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     }
     void *q = alloc_slow(size, false, CALLER());
     if (!q) return NULL;
-    /* A small block's live bytes are its class size; the caller asked for
-     * less, and memcheck would flag the copy of the slack. */
+    /* Every usable byte moves (malloc_usable_size lets the caller use
+     * them); the caller may have asked for less, and memcheck would flag
+     * the copy of the slack. */
     if (config_valgrind) VALGRIND_DISABLE_ERROR_REPORTING;
-    memcpy(q, p, b.live < size ? b.live : size);
+    memcpy(q, p, b.usable < size ? b.usable : size);
     if (config_valgrind) VALGRIND_ENABLE_ERROR_REPORTING;
     free_block(p, &b);
     return q;

@@ -372,7 +372,7 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
             os_unmap(q, taken + guard);
             return NULL;
         }
-        memcpy(q, p, h->size);
+        memcpy(q, p, old_mapped); /* every usable byte (malloc_usable_size) */
         rtree_set_range(a, old_span, 0);
         rtree_set_range(a, SC_CHUNK_SIZE, RTREE_FREED_HUGE);
         retired = p;

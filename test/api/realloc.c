@@ -2,7 +2,8 @@
  * realloc.c: realloc keeps the min(old, new) prefix across every kind of
  * transition: small -> large -> huge -> large -> small, growth in small
  * steps through many classes, shrinking in place, huge growth (mremap)
- * and shrinking, and many blocks reallocated while others stay live.
+ * and shrinking, and many blocks reallocated while others stay live;
+ * bytes past the requested size that malloc_usable_size offered are kept.
  * Through the plain, sc_ and __libc_ names, plus reallocarray.
  *
  * SCTEST: static
@@ -144,6 +145,36 @@ static void check_reused_run(const family_t *f)
     f->free(b0);
 }
 
+/* Bytes past the requested size that malloc_usable_size offered are the
+ * caller's: a realloc that moves the block keeps all of them. Small, large
+ * and huge blocks, and a huge block grown by a small step (which takes
+ * headroom), moved by a growth that cannot stay in place. */
+static void check_usable_kept(const family_t *f)
+{
+    /* A freed mapping that a moving growth may reuse (scmalloc keeps some
+     * in a cache; with secure, huge growth always moves). */
+    f->free(f->malloc((size_t)64 << 20));
+    const size_t sizes[] = { 100, 20000, (3 << 20) + 1 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (int stepped = 0; stepped < 2; stepped++) {
+            char *p = f->malloc(sizes[i]);
+            REQUIRE(p != NULL);
+            if (stepped) p = f->realloc(p, sizes[i] + 16);
+            REQUIRE(p != NULL);
+            size_t usable = f->usable_size(p);
+            fill_pattern(p, usable, 77 + i);
+            char *blocker = f->malloc(sizes[i]); /* something may sit behind p */
+            char *q = f->realloc(p, usable * 4);
+            REQUIRE(q != NULL);
+            size_t bad = find_pattern_error(q, usable, 77 + i);
+            CHECKF(bad == (size_t)-1, "%s: realloc(%zu -> %zu) lost usable byte %zu of %zu",
+                   f->name, sizes[i], usable * 4, bad, usable);
+            f->free(q);
+            f->free(blocker);
+        }
+    }
+}
+
 int main(void)
 {
     for (size_t i = 0; i < NFAMILIES; i++) {
@@ -152,6 +183,7 @@ int main(void)
         check_reused_run(f);
         check_gradual(f);
         check_many(f);
+        check_usable_kept(f);
         if (i == 0)
             check_huge(f); /* 300 MiB of filling: once */
     }
