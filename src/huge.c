@@ -329,11 +329,8 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
         return p;
     }
     if (new_mapped > old_mapped && new_mapped < old_mapped + old_mapped / 8) {
-        size_t roomy = page_ceil(old_mapped + old_mapped / 8);
-        if (roomy > new_mapped && chunk_ceil(roomy) >= roomy) {
-            new_mapped = roomy;
-            new_span = chunk_ceil(new_mapped);
-        }
+        new_mapped = page_ceil(old_mapped + old_mapped / 8);
+        new_span = chunk_ceil(new_mapped);
     }
     size_t taken = new_mapped; /* what a cached mapping gives, below */
     if (new_mapped < old_mapped && guard) {

@@ -192,6 +192,8 @@ static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
     else arena_large_flush(b->stack, n);
     memmove(b->stack, b->stack + n, (size_t)(count - n) * sizeof(void *));
     b->top -= n;
+    /* Memcheck must not find stale copies above the top (tcache_pop). */
+    if (config_valgrind) memset(b->top, 0, n * sizeof(void *));
     bin_merge_requests(tc, cls);
 }
 
@@ -205,6 +207,7 @@ static void remote_flush(tcache_t *tc, unsigned cls)
     if (!n) return;
     arena_bin_flush(cls, r->stack, n);
     r->top = r->stack;
+    if (config_valgrind) memset(r->stack, 0, n * sizeof(void *));
 }
 
 /* Every SC_TCACHE_GC_INTERVAL slow-path events: entries below a bin's low

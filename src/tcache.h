@@ -19,8 +19,8 @@
  * and the slow paths find the real cache through tcache_get(). The options
  * cost nothing when they are off.
  *
- * free's fast path takes only regions of the thread's own arena; the others
- * go to the remote stacks (tcache_free_slow).
+ * free's fast path puts a region of another arena on the remote stack of
+ * its class, never on the stack this thread allocates from.
  *
  * Invariant per bin: stack <= low_water <= top <= limit; low_water marks the
  * fewest entries seen since the last GC pass (entries below it went unused).
