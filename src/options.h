@@ -16,6 +16,7 @@ typedef struct options {
     bool tcache;
     int64_t dirty_decay_ms;  /* -1: never purge on decay */
     bool junk;
+    bool thp;                /* huge blocks ask for transparent huge pages (huge.c) */
     bool stats_print;
     char stats_print_opts[SC_OPTION_STRING_MAX];
     int64_t bind;            /* BIND_LEAST or BIND_RR */

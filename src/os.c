@@ -169,6 +169,13 @@ bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size)
     return p == new_addr;
 }
 
+void os_want_huge_pages(void *addr, size_t size)
+{
+    int saved = errno;
+    (void)madvise(addr, size, MADV_HUGEPAGE);
+    errno = saved;
+}
+
 bool os_protect_none(void *addr, size_t size)
 {
     if (os_fault()) return false;

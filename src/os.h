@@ -43,6 +43,9 @@ bool os_move(void *old_addr, size_t old_size, void *new_addr, size_t new_size);
  * inaccessible: a guard page, so that a stray access faults. False if the
  * kernel refused (the pages keep their protection). */
 bool os_protect_none(void *addr, size_t size);
+/* Asks for transparent huge pages on [addr, addr+size) (MADV_HUGEPAGE); a
+ * wish, so a refusal changes nothing. */
+void os_want_huge_pages(void *addr, size_t size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
 
