@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define HARNESS_EXIT_SKIP 77
@@ -168,6 +169,21 @@ static inline double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reads all of a /proc file into buf and NUL-terminates it, without
+ * allocating (the heap is what the test looks at); returns its length. */
+static inline size_t read_proc_file(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    REQUIRE(fd >= 0);
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(fd, buf + len, size - 1 - len)) > 0) len += (size_t)n;
+    close(fd);
+    REQUIRE(len < size - 1);
+    buf[len] = 0;
+    return len;
 }
 
 /* Resident set size in bytes, from /proc/self/statm (no malloc). */

@@ -51,14 +51,7 @@ static uintptr_t parse_hex(const char **s)
 
 static void maps_read(void)
 {
-    int fd = open("/proc/self/maps", O_RDONLY);
-    REQUIRE(fd >= 0);
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len)) > 0) len += (size_t)n;
-    close(fd);
-    REQUIRE(len < sizeof maps_buf - 1);
-    maps_buf[len] = 0;
+    read_proc_file("/proc/self/maps", maps_buf, sizeof maps_buf);
     nranges = 0;
     for (const char *s = maps_buf; *s && nranges < MAX_RANGES;) {
         range_t *r = &ranges[nranges++];

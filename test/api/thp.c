@@ -26,14 +26,7 @@ static char smaps[8 << 20];
  * kernel does not say. Reads /proc/self/smaps without allocating. */
 static int thp_eligible(const void *p)
 {
-    int fd = open("/proc/self/smaps", O_RDONLY);
-    REQUIRE(fd >= 0);
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fd, smaps + len, sizeof smaps - 1 - len)) > 0) len += (size_t)n;
-    close(fd);
-    REQUIRE(len < sizeof smaps - 1);
-    smaps[len] = 0;
+    read_proc_file("/proc/self/smaps", smaps, sizeof smaps);
     bool inside = false;
     for (char *line = smaps; *line;) {
         char *end = strchr(line, '\n');
