@@ -334,14 +334,10 @@ SC_INLINE void free_block(void *p, block_t *b)
     case BLOCK_LARGE:
         if (unlikely(opt.junk)) memset(p, JUNK_FREE, b->usable);
         vg_free(p);
-        if (b->usable <= SC_TCACHE_LARGE_MAX) {
-            /* Cached if it has exactly its class's pages (aligned
-             * allocations may not). */
-            unsigned cls = sizeclass_cached_large[b->usable >> os_page_shift];
-            if (cls) {
-                if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
-                break;
-            }
+        unsigned cls = sizeclass_cached_pages(b->usable >> os_page_shift);
+        if (cls) {
+            if (!tcache_push(tcache_current(), cls, p)) tcache_free_slow(p, cls);
+            break;
         }
         tcache_count_bytes(0, b->usable);
         arena_dalloc_large(b->chunk, b->page, p);
@@ -383,14 +379,14 @@ static SC_NOINLINE void free_large(void *p, chunk_t *c)
 {
     page_t *pg = &c->pages[chunk_page_index(c, p)];
     if (likely(pg->kind == PAGE_LARGE && pg->head == 0)) {
+        /* free_block's path for a cached class, without its option tests:
+         * tls_tcache's push always fails with prof or junk on (measured:
+         * 1.2 of 10.8 ns per 64 KiB malloc/free pair). */
         size_t npages = pg->npages;
-        if (npages <= SC_TCACHE_LARGE_PAGES) {
-            unsigned cls = sizeclass_cached_large[npages];
-            /* tls_tcache: with prof (or junk) on, its push always fails. */
-            if (cls && likely(tcache_push(tls_tcache, cls, p))) {
-                vg_free(p);
-                return;
-            }
+        unsigned cls = sizeclass_cached_pages(npages);
+        if (cls && likely(tcache_push(tls_tcache, cls, p))) {
+            vg_free(p);
+            return;
         }
         size_t bytes = npages << os_page_shift;
         block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = bytes };

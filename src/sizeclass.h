@@ -22,6 +22,13 @@ extern SC_HIDDEN uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
  * caches hold whose size is whole pages; 0 for any other page count. */
 #define SC_TCACHE_LARGE_PAGES (SC_TCACHE_LARGE_MAX >> SC_MIN_PAGE_SHIFT)
 extern SC_HIDDEN uint8_t sizeclass_cached_large[SC_TCACHE_LARGE_PAGES + 1];
+/* The thread-cache class of a large block of npages pages, or 0 if blocks
+ * of that length are not cached (aligned allocations may not have their
+ * class's pages). */
+SC_INLINE unsigned sizeclass_cached_pages(size_t npages)
+{
+    return npages <= SC_TCACHE_LARGE_PAGES ? sizeclass_cached_large[npages] : 0;
+}
 
 /* Builds the tables; needs os_page (slab geometry depends on it). */
 void sizeclass_init(void);
