@@ -43,10 +43,13 @@ extern SC_HIDDEN uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
 /* Whether a lies in an arena chunk (then chunk_of(a) is its header). */
 SC_INLINE bool rtree_in_arena_chunk(uintptr_t a)
 {
-    if (unlikely(a >> SC_VA_BITS)) return false;
+    /* The word's index is the range check too (addresses of 2^SC_VA_BITS
+     * and up have none). */
+    uintptr_t w = a >> (SC_CHUNK_SHIFT + 6);
+    if (unlikely(w >= RTREE_CHUNK_WORDS)) return false;
     /* Relaxed: the bits of other chunks in the word change concurrently;
      * ours was set before any pointer into the chunk was handed out. */
-    uint64_t word = __atomic_load_n(&rtree_chunk_bits[a >> (SC_CHUNK_SHIFT + 6)], __ATOMIC_RELAXED);
+    uint64_t word = __atomic_load_n(&rtree_chunk_bits[w], __ATOMIC_RELAXED);
     return (word >> ((a >> SC_CHUNK_SHIFT) & 63)) & 1;
 }
 

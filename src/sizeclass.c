@@ -26,7 +26,9 @@
 
 sizeclass_info_t sizeclass_info[SC_NCLASSES];
 uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+uint8_t sizeclass_lookup_kib[(SC_TCACHE_LARGE_MAX >> 10) + 1];
 uint8_t sizeclass_cached_large[SC_TCACHE_LARGE_PAGES + 1];
+sizeclass_check_t sizeclass_check[SC_NSMALL + 1];
 
 static size_t class_size_compute(unsigned cls)
 {
@@ -52,6 +54,10 @@ void sizeclass_init(void)
             ci->slab_pages = (uint32_t)pages;
             ci->nregs = (uint32_t)(pages * os_page / size);
             ci->limit = ci->nregs * ci->size;
+            uint64_t e = ci->divmagic * size; /* wraps: magic * size - 2^64 */
+            sc_check(e != 0 || ci->limit == pages * os_page);
+            sc_check((ci->nregs - 1) * e < ci->divmagic);
+            sizeclass_check[c + 1] = (sizeclass_check_t){ ci->divmagic, (ci->nregs - 1) * e + 1 };
         }
     }
     sc_check(sizeclass_info[SC_NSMALL - 1].size == SC_SMALL_MAX);
@@ -62,4 +68,6 @@ void sizeclass_init(void)
     }
     for (size_t i = 0; i <= SC_LOOKUP_MAX >> 3; i++)
         sizeclass_lookup[i] = (uint8_t)sizeclass_compute(i << 3);
+    for (size_t i = 0; i <= SC_TCACHE_LARGE_MAX >> 10; i++)
+        sizeclass_lookup_kib[i] = (uint8_t)sizeclass_compute(i << 10);
 }

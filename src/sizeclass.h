@@ -18,6 +18,10 @@ typedef struct sizeclass_info {
 
 extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];
 extern SC_HIDDEN uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
+/* Above SC_LOOKUP_MAX every class up to SC_TCACHE_LARGE_MAX is a multiple
+ * of 1 KiB: the class of size is sizeclass_lookup_kib[(size + 1023) >> 10]
+ * (malloc's fast path for the cached large classes; no bit scan). */
+extern SC_HIDDEN uint8_t sizeclass_lookup_kib[(SC_TCACHE_LARGE_MAX >> 10) + 1];
 /* Pages of a large block -> its class, for the large classes the thread
  * caches hold whose size is whole pages; 0 for any other page count. */
 #define SC_TCACHE_LARGE_PAGES (SC_TCACHE_LARGE_MAX >> SC_MIN_PAGE_SHIFT)
@@ -55,13 +59,23 @@ SC_INLINE unsigned sizeclass_compute(size_t size)
 
 SC_INLINE size_t sizeclass_size(unsigned cls) { return sizeclass_info[cls].size; }
 
-/* Whether byte offset off in a slab of this class starts a region: a
- * multiple of the size (Lemire's test: off * ceil(2^64 / size) wraps below
- * the magic exactly for multiples, for any 32-bit off) before the end of
- * the last region. One multiplication, no division. */
-SC_INLINE bool sizeclass_region_start(const sizeclass_info_t *ci, uint32_t off)
+/* Whether byte offset off in a slab starts a region, by one
+ * multiplication and one comparison (no division), indexed by the small
+ * map's byte (class + 1, 0 outside slabs): free()'s fast-path test.
+ *
+ * For off = k * size, off * magic wraps to k * e, where e = magic * size
+ * - 2^64 < size; every other off wraps to at least magic. So "off * magic
+ * < bound", with bound = (nregs - 1) * e + 1, holds exactly for the region
+ * starts k < nregs: (nregs - 1) * e is far below magic. When the size is a
+ * power of two, e = 0 and every multiple passes, which is right because
+ * such slabs end with their last region (sizeclass_init checks it). Entry
+ * 0 has bound 0: nothing outside a slab passes. */
+typedef struct sizeclass_check { uint64_t magic, bound; } sizeclass_check_t;
+extern SC_HIDDEN sizeclass_check_t sizeclass_check[SC_NSMALL + 1];
+
+SC_INLINE bool sizeclass_starts_region(unsigned bin, uint64_t off)
 {
-    return (uint64_t)off * ci->divmagic <= ci->divmagic - 1 && off < ci->limit;
+    return off * sizeclass_check[bin].magic < sizeclass_check[bin].bound;
 }
 
 /* Region index of a byte offset in a slab, by multiplication. Exact for

@@ -84,18 +84,25 @@ SC_INLINE tcache_t *tcache_current(void)
     return h ? h : tls_tcache;
 }
 
-/* Pops a cached region of class cls, or NULL. */
+/* Pops a cached region of class cls, or NULL. One comparison answers both
+ * "empty?" and "below the low water mark?" on the common path: an empty
+ * stack has top == low_water (== stack), so only at the mark does the pop
+ * look further. */
 SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
 {
     tcache_bin_t *b = &tc->bins[cls];
     void **top = b->top;
-    if (unlikely(top == b->stack)) return NULL;
+    if (unlikely(top == b->low_water)) {
+        if (top == b->stack) return NULL;
+        b->low_water = top - 1;
+    }
     void *p = *--top;
     b->top = top;
     /* Memcheck must not find the stale slot and call a leaked block reachable. */
     if (config_valgrind) *top = NULL;
-    if (top < b->low_water) b->low_water = top;
     b->nrequests++;
+    /* Stacks hold blocks, never NULL: the callers' miss test folds away. */
+    if (!p) __builtin_unreachable();
     return p;
 }
 

@@ -34,6 +34,8 @@ int main(void)
         CHECKF(s >= size, "size %zu in class %zu", size, s);
         if (c) CHECKF(sizeclass_size(c - 1) < size, "size %zu could use class %zu", size, sizeclass_size(c - 1));
         if (size <= SC_LOOKUP_MAX) CHECKF(c == sizeclass_compute(size), "table and arithmetic differ at %zu", size);
+        else if (size <= SC_TCACHE_LARGE_MAX)
+            CHECKF(c == sizeclass_lookup_kib[(size + 1023) >> 10], "1 KiB table and arithmetic differ at %zu", size);
         if (size <= 128) CHECKF(s - size < 16, "size %zu wastes %zu bytes", size, s - size);
         else if ((s - size) * worst_den > worst_num * size) { worst_num = s - size; worst_den = size; }
     }
@@ -47,11 +49,12 @@ int main(void)
         CHECKF(ci->nregs >= 1 && ci->nregs * ci->size <= bytes, "class %u geometry", c);
         CHECKF((bytes - ci->nregs * ci->size) * 16 <= bytes, "class %u wastes %zu of %zu", c,
                bytes - ci->nregs * ci->size, bytes);
-        /* The one-multiplication region-start test agrees with the
-         * division for every offset in (and just past) the slab. */
-        for (uint32_t off = 0; off < ci->limit + ci->size; off++) {
+        /* free()'s one-multiplication region-start test agrees with the
+         * division for every offset in the slab, its unused tail included
+         * (free never asks past the slab: the small map covers its pages). */
+        for (uint32_t off = 0; off < bytes; off++) {
             bool want = off % ci->size == 0 && off < ci->limit;
-            if (sizeclass_region_start(ci, off) != want) {
+            if (sizeclass_starts_region(c + 1, off) != want) {
                 CHECKF(0, "class %u offset %u: region start says %d", c, off, !want);
                 break;
             }
@@ -62,5 +65,8 @@ int main(void)
                           "class %u offset %u taken for a region start", c, i * ci->size - 1);
         }
     }
+    /* Pages outside slabs (small map byte 0): no offset passes. */
+    for (uint64_t off = 0; off < ((uint64_t)SC_MAX_CHUNK_PAGES << SC_MAX_PAGE_SHIFT); off += 8)
+        if (sizeclass_starts_region(0, off)) { CHECKF(0, "offset %llu passes outside a slab", (unsigned long long)off); break; }
     return harness_summary();
 }
