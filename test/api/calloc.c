@@ -81,6 +81,37 @@ static void check_interleaved(const family_t *f)
     }
 }
 
+/* Freed huge blocks that are each too short for a later huge calloc give
+ * it their pages (huge.c moves them into one range): every byte must
+ * still read 0, the parts beyond them too, and a live huge block keeps
+ * its bytes throughout. */
+static void check_gathered(const family_t *f)
+{
+    const size_t keep_size = 5 << 20, big = 40 << 20;
+    const size_t sizes[] = { 6 << 20, 9 << 20, 11 << 20 };
+    char *keep = f->malloc(keep_size);
+    REQUIRE(keep != NULL);
+    memset(keep, 0x5c, keep_size);
+    for (int round = 0; round < 2; round++) {
+        char *p[3];
+        for (int i = 0; i < 3; i++) {
+            p[i] = f->malloc(sizes[i]);
+            REQUIRE(p[i] != NULL);
+            memset(p[i], 0xff, f->usable_size(p[i]));
+        }
+        for (int i = 0; i < 3; i++) f->free(p[i]);
+        char *c = f->calloc(1, big);
+        REQUIRE(c != NULL);
+        size_t bad = find_byte_not(c, big, 0);
+        CHECKF(bad == (size_t)-1, "%s: calloc(%zu) over freed huge blocks has byte %zu = %#x (round %d)",
+               f->name, big, bad, bad == (size_t)-1 ? 0 : ((unsigned char *)c)[bad], round);
+        memset(c, 0xee, big);
+        f->free(c);
+    }
+    CHECKF(find_byte_not(keep, keep_size, 0x5c) == (size_t)-1, "%s: a live huge block changed", f->name);
+    f->free(keep);
+}
+
 int main(void)
 {
     const size_t small[] = { 1, 8, 16, 24, 48, 100, 128, 160, 500, 1024, 3000, 4096, 10000 };
@@ -94,6 +125,7 @@ int main(void)
         dirty_then_calloc(f, (24 << 20) + 4096, 2);  /* huge */
         check_split(f);
         check_interleaved(f);
+        check_gathered(f);
     }
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
     return harness_summary();
