@@ -61,7 +61,7 @@ bool malloc_init_slow(void)
         return true;
     }
     os_init();
-    options_parse(os_getenv("SCMALLOC_CONF"));
+    options_parse(getenv("SCMALLOC_CONF"));
     base_init();
     sizeclass_init();
     arenas_init();

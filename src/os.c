@@ -31,7 +31,7 @@ uint64_t os_faults_injected;
 
 static void os_faults_init(void)
 {
-    const char *s = os_getenv("SCMALLOC_FAULTS");
+    const char *s = getenv("SCMALLOC_FAULTS");
     if (!s) return;
     bool random = strncmp(s, "random:", 7) == 0;
     if (!random && strncmp(s, "every:", 6) != 0) return;
@@ -190,19 +190,4 @@ uint64_t os_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-const char *os_getenv(const char *name)
-{
-    extern char **environ;
-    if (!environ) return NULL;
-    size_t n = 0;
-    while (name[n]) n++;
-    for (char **e = environ; *e; e++) {
-        const char *v = *e;
-        size_t i = 0;
-        while (i < n && v[i] == name[i]) i++;
-        if (i == n && v[n] == '=') return v + n + 1;
-    }
-    return NULL;
 }

@@ -48,9 +48,6 @@ bool os_protect_none(void *addr, size_t size);
 void os_want_huge_pages(void *addr, size_t size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
-/* The environment variable name, or NULL: getenv without libc's getenv
- * (start-up then touches one code page of libc fewer). */
-const char *os_getenv(const char *name);
 
 SC_INLINE size_t page_ceil(size_t n) { return (n + os_page - 1) & ~(os_page - 1); }
 

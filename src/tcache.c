@@ -68,8 +68,9 @@ static tcache_t *tcache_create(void)
         tcache_recycled = tc->next;
     }
     mutex_unlock(&tcache_list_lock);
-    if (tc) memset(tc, 0, sizeof(*tc));
-    else if (!(tc = base_alloc(tcache_bytes))) return NULL; /* zeroed */
+    if (!tc) tc = base_alloc(tcache_bytes);
+    if (!tc) return NULL;
+    memset(tc, 0, sizeof(*tc));
     void **slot = (void **)(tc + 1);
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
