@@ -274,44 +274,66 @@ static void run_free(arena_t *a, chunk_t *c, size_t pi, size_t n)
     run_merge_insert(a, c, pi, n, PAGE_FREE_DIRTY, now);
 }
 
-/* Purges one dirty run. False if the kernel refused: the run stays dirty
- * (pages we cannot prove zero are never called clean) and moves to the
- * back of the decay list. */
-static bool purge_run(arena_t *a, page_t *head)
+#define PURGE_BATCH 64
+
+/* Whether the oldest dirty run is to go: the arena keeps at most keep
+ * dirty pages, and none that became dirty before cutoff (ms). */
+static bool purge_due(const arena_t *a, size_t keep, uint64_t cutoff)
 {
-    chunk_t *c = chunk_of(head);
-    size_t pi = (size_t)(head - c->pages), n = head->npages;
-    run_remove(a, c, head);
-    a->nmadvise++;
-    if (!os_purge(chunk_page_addr(c, pi), n << os_page_shift)) {
-        run_insert(a, c, pi, n, PAGE_FREE_DIRTY, os_now_ms());
-        return false;
+    return a->dirty_oldest && (a->ndirty > keep || a->dirty_oldest->dirty_ms < cutoff);
+}
+
+/* Purges the oldest dirty runs while purge_due, up to PURGE_BATCH at a
+ * time: they leave the lists, one call purges them all (os_purge_many:
+ * the other CPUs' TLBs are flushed once per batch, not once per run; on
+ * bench/mixed the flush interrupts were 7% of the CPU time), and they come
+ * back clean. False if the kernel refused one: it and the rest of its
+ * batch stay dirty (pages we cannot prove zero are never called clean) and
+ * go to the back of the decay list. */
+static bool purge_oldest(arena_t *a, size_t keep, uint64_t cutoff)
+{
+    while (purge_due(a, keep, cutoff)) {
+        page_t *runs[PURGE_BATCH];
+        os_range_t ranges[PURGE_BATCH];
+        size_t n = 0;
+        for (; n < PURGE_BATCH && purge_due(a, keep, cutoff); n++) {
+            page_t *head = a->dirty_oldest;
+            chunk_t *c = chunk_of(head);
+            run_remove(a, c, head);
+            runs[n] = head;
+            ranges[n] = (os_range_t){ chunk_page_addr(c, (size_t)(head - c->pages)), (size_t)head->npages << os_page_shift };
+        }
+        size_t ok = os_purge_many(ranges, n);
+        a->nmadvise += n;
+        for (size_t i = 0; i < n; i++) {
+            chunk_t *c = chunk_of(runs[i]);
+            size_t pi = (size_t)(runs[i] - c->pages), len = runs[i]->npages;
+            if (i >= ok) {
+                run_insert(a, c, pi, len, PAGE_FREE_DIRTY, os_now_ms());
+                continue;
+            }
+            a->purged += len;
+            c->pages[pi].kind = PAGE_FREE_CLEAN;
+            c->pages[pi + len - 1].kind = PAGE_FREE_CLEAN;
+            run_merge_insert(a, c, pi, len, PAGE_FREE_CLEAN, 0);
+            chunk_maybe_release(a, c);
+        }
+        if (ok < n) return false;
     }
-    a->purged += n;
-    c->pages[pi].kind = PAGE_FREE_CLEAN;
-    c->pages[pi + n - 1].kind = PAGE_FREE_CLEAN;
-    run_merge_insert(a, c, pi, n, PAGE_FREE_CLEAN, 0);
-    chunk_maybe_release(a, c);
     return true;
 }
 
 /* Arena lock held. */
 static void arena_decay_locked(arena_t *a, bool all)
 {
-    if (!a->dirty_oldest) return;
-    if (!all) {
-        if (opt.dirty_decay_ms < 0) return;
-        if (opt.dirty_decay_ms > 0) {
-            uint64_t now = os_now_ms();
-            a->npurge++;
-            while (a->dirty_oldest && now - a->dirty_oldest->dirty_ms >= (uint64_t)opt.dirty_decay_ms)
-                if (!purge_run(a, a->dirty_oldest)) break;
-            return;
-        }
-    }
+    if (!a->dirty_oldest || (!all && opt.dirty_decay_ms < 0)) return;
     a->npurge++;
-    for (size_t runs = a->ndirty; a->dirty_oldest && runs; runs--)
-        if (!purge_run(a, a->dirty_oldest)) break;
+    if (all || opt.dirty_decay_ms == 0) {
+        purge_oldest(a, 0, 0);
+    } else {
+        uint64_t now = os_now_ms(), decay = (uint64_t)opt.dirty_decay_ms;
+        purge_oldest(a, SIZE_MAX, now >= decay ? now - decay + 1 : 0);
+    }
 }
 
 /* Called with the arena lock held at the end of slow-path operations.
@@ -326,8 +348,7 @@ static void arena_maybe_decay(arena_t *a)
         /* Down to 3/4 of the bound, so that a heap hovering at it is not
          * purged one run at a time. */
         a->npurge++;
-        while (a->dirty_oldest && a->ndirty > limit - limit / 4)
-            if (!purge_run(a, a->dirty_oldest)) break;
+        purge_oldest(a, limit - limit / 4, 0);
     }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
 }

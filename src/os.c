@@ -15,6 +15,8 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +151,49 @@ bool os_purge(void *addr, size_t size)
     bool ok = madvise(addr, size, MADV_DONTNEED) == 0;
     errno = saved;
     return ok;
+}
+
+#ifndef PIDFD_SELF
+#define PIDFD_SELF (-10000) /* Linux 6.15: the calling process, without a pidfd */
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#define OS_PURGE_BATCH 64
+
+static bool batch_refused; /* the kernel has no process_madvise(MADV_DONTNEED, PIDFD_SELF) */
+
+size_t os_purge_many(const os_range_t *r, size_t n)
+{
+    /* os_range_t is laid out as struct iovec. */
+    static_assert(sizeof(os_range_t) == sizeof(struct iovec) &&
+                  offsetof(os_range_t, size) == offsetof(struct iovec, iov_len), "os_range_t is an iovec");
+    size_t done = 0;
+    while (n - done > 1 && !config_faults && !__atomic_load_n(&batch_refused, __ATOMIC_RELAXED)) {
+        size_t k = n - done < OS_PURGE_BATCH ? n - done : OS_PURGE_BATCH, bytes = 0;
+        for (size_t i = 0; i < k; i++) bytes += r[done + i].size;
+        int saved = errno;
+        long got = syscall(SYS_process_madvise, PIDFD_SELF, (const struct iovec *)(r + done), k, MADV_DONTNEED, 0);
+        int err = errno;
+        errno = saved;
+        if (got < 0) {
+            /* Not this kernel (no such call, no MADV_DONTNEED there, no
+             * PIDFD_SELF): one madvise per range from now on. */
+            if (err == ENOSYS || err == EINVAL || err == EBADF || err == EPERM || err == ESRCH)
+                __atomic_store_n(&batch_refused, true, __ATOMIC_RELAXED);
+            break;
+        }
+        if ((size_t)got != bytes) {
+            /* Stopped inside the batch: count the ranges it finished and
+             * let madvise report on the rest. */
+            for (size_t left = (size_t)got; left >= r[done].size; done++) left -= r[done].size;
+            break;
+        }
+        done += k;
+    }
+    for (; done < n; done++)
+        if (!os_purge(r[done].addr, r[done].size)) break;
+    return done;
 }
 
 bool os_resize_in_place(void *addr, size_t old_size, size_t new_size)

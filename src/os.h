@@ -33,6 +33,13 @@ void *os_map_aligned(size_t size, size_t align);
 void os_unmap(void *addr, size_t size);
 /* Give pages back; they read as zero afterwards (MADV_DONTNEED). */
 bool os_purge(void *addr, size_t size);
+/* os_purge of n ranges; returns how many of them, from the first, were
+ * purged (n unless the kernel refused one). One system call where the
+ * kernel takes a batch (process_madvise on the process itself, Linux
+ * 6.15 and later), so that the other CPUs' TLBs are flushed once rather
+ * than once per range. */
+typedef struct os_range { void *addr; size_t size; } os_range_t;
+size_t os_purge_many(const os_range_t *r, size_t n);
 /* Grow or shrink a mapping in place; false if growing would need pages
  * that are taken. */
 bool os_resize_in_place(void *addr, size_t old_size, size_t new_size);

@@ -5,6 +5,9 @@
 #include "init.h"
 #include "options.h"
 
+#include <string.h>
+#include <sys/mman.h>
+
 static size_t run_pages(void *p)
 {
     chunk_t *c = chunk_of(p);
@@ -61,6 +64,38 @@ int main(void)
     char *al = arena_alloc_large(a, 3 * pg, 65536, true);
     CHECK(al && ((uintptr_t)al & 65535) == 0);
     for (size_t i = 0; i < 3 * pg; i++) if (al[i]) { CHECK(!"zeroed"); break; }
+    CHECK(arena_check(a) == 0);
+
+    /* Purging in batches (more runs than one system call takes): 100
+     * dirty runs of 2 pages between live blocks, written before they were
+     * freed, all become clean, read zero and are no longer resident. */
+    enum { NRUNS = 100 };
+    char *dirty[NRUNS], *live[NRUNS];
+    for (int i = 0; i < NRUNS; i++) {
+        dirty[i] = arena_alloc_large(a, 2 * pg, pg, false);
+        live[i] = arena_alloc_large(a, pg, pg, false);
+        REQUIRE(dirty[i] && live[i]);
+        memset(dirty[i], 0xab, 2 * pg);
+    }
+    size_t clean0 = a->nclean, purged0 = a->purged;
+    for (int i = 0; i < NRUNS; i++) {
+        chunk_t *dc = chunk_of(dirty[i]);
+        arena_dalloc_large(dc, &dc->pages[chunk_page_index(dc, dirty[i])], dirty[i]);
+    }
+    CHECK(a->ndirty == 2 * NRUNS);
+    arena_purge(a, true);
+    CHECK(a->ndirty == 0 && a->nclean == clean0 + 2 * NRUNS && a->purged == purged0 + 2 * NRUNS);
+    CHECK(arena_check(a) == 0);
+    for (int i = 0; i < NRUNS; i++) {
+        unsigned char in_core[2] = { 1, 1 };
+        CHECKF(mincore(dirty[i], 2 * pg, in_core) == 0 && !(in_core[0] & 1) && !(in_core[1] & 1),
+               "purged run %d still resident", i);
+        CHECKF(find_byte_not(dirty[i], 2 * pg, 0) == (size_t)-1, "purged run %d does not read zero", i);
+    }
+    for (int i = 0; i < NRUNS; i++) {
+        chunk_t *lc = chunk_of(live[i]);
+        arena_dalloc_large(lc, &lc->pages[chunk_page_index(lc, live[i])], live[i]);
+    }
     CHECK(arena_check(a) == 0);
 
     /* Free all: one free run per state, counters back to zero. */
