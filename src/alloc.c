@@ -237,16 +237,21 @@ SC_EXPORT void *sc_calloc(size_t nmemb, size_t size)
 
 /* ---- finding a block from its pointer ---------------------------------- */
 
-/* For address a in arena chunk c: 0 if its page is not in a slab, 1 if it
- * starts a region (*cls set), -1 if it points inside one. The small map
- * gives the class and the page's offset in its slab; one multiplication
- * tells a region start (sizeclass.h). */
-SC_INLINE int small_region(const chunk_t *c, uintptr_t a, size_t *cls)
+/* The small map entry of address a in arena chunk c (chunk.h). */
+SC_INLINE uint32_t small_entry(const chunk_t *c, uintptr_t a)
 {
-    uint32_t m = c->smallmap[(a & SC_CHUNK_MASK) >> os_page_shift];
+    return c->smallmap[(a & SC_CHUNK_MASK) >> os_page_shift];
+}
+
+/* For address a whose page has small map entry m: 0 if the page is not in
+ * a slab, 1 if a starts a region (*cls set), -1 if it points inside one.
+ * One multiplication tells a region start (sizeclass.h). */
+SC_INLINE int small_region(uint32_t m, uintptr_t a, size_t *cls)
+{
     size_t bin = m >> SMALLMAP_SHIFT;
     *cls = bin - 1; /* a size_t: indexing the stacks needs no widening */
-    if (sizeclass_starts_region(bin, (a & (os_page - 1)) + (m & SMALLMAP_OFFSET_MASK))) return 1;
+    size_t off = (a & (os_page - 1)) + ((size_t)(m & SMALLMAP_PAGE_MASK) << os_page_shift);
+    if (sizeclass_starts_region(bin, off)) return 1;
     return m ? -1 : 0;
 }
 
@@ -288,7 +293,7 @@ static void block_find(void *p, block_t *b, bool strict)
     b->chunk = c;
     b->page = pg;
     size_t cls;
-    int small = small_region(c, a, &cls);
+    int small = small_region(small_entry(c, a), a, &cls);
     if (small) {
         if (small < 0) {
             if (strict) sc_misuse("invalid pointer", p);
@@ -416,7 +421,7 @@ static SC_NOINLINE void free_slow(void *p)
     size_t cls;
     if (likely(rtree_in_arena_chunk(a))) {
         chunk_t *c = chunk_of(p);
-        int small = small_region(c, a, &cls);
+        int small = small_region(small_entry(c, a), a, &cls);
         if (small > 0) {
             free_small(p, cls);
             return;
@@ -441,7 +446,8 @@ SC_EXPORT void sc_free(void *p)
      * stack's top, so it costs no time. */
     chunk_t *c = chunk_of(p);
     if (likely(rtree_in_arena_chunk(a))) {
-        int small = small_region(c, a, &cls);
+        uint32_t m = small_entry(c, a);
+        int small = small_region(m, a, &cls);
         if (likely(small > 0)) {
             tcache_t *tc = tls_tcache;
             if (config_secure && opt.secure) {
@@ -451,7 +457,8 @@ SC_EXPORT void sc_free(void *p)
                 free_small_wiped(p, cls);
                 return;
             }
-            if (likely(c->arena == tc->arena) ? likely(tcache_push(tc, cls, p)) : tcache_push_remote(tc, cls, p)) {
+            if (likely(c->arena == tc->arena) ? likely(tcache_bin_push(tcache_bin_of_entry(tc, m), p))
+                                              : tcache_push_remote(tc, cls, p)) {
                 vg_free(p);
                 return;
             }

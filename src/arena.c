@@ -398,7 +398,7 @@ static slab_t *slab_alloc(arena_t *a, unsigned cls)
         pg->head = (uint32_t)i;
         pg->npages = (uint32_t)n;
         pg->slab = s;
-        c->smallmap[pi + i] = (uint32_t)(cls + 1) << SMALLMAP_SHIFT | (uint32_t)(i << os_page_shift);
+        c->smallmap[pi + i] = (uint32_t)(cls + 1) << SMALLMAP_SHIFT | (uint32_t)i;
     }
     a->nactive += n;
     arena_maybe_decay(a);
@@ -726,7 +726,7 @@ size_t arena_check(arena_t *a)
                 CHECK(n == sizeclass_info[cls].slab_pages, "chunk %p page %zu: slab length\n", (void *)c, pi);
                 for (size_t i = 0; i < n; i++)
                     CHECK(c->pages[pi + i].kind == PAGE_SMALL && c->pages[pi + i].head == i && c->pages[pi + i].slab == s &&
-                          c->smallmap[pi + i] == ((uint32_t)bin << SMALLMAP_SHIFT | (uint32_t)(i << os_page_shift)),
+                          c->smallmap[pi + i] == ((uint32_t)bin << SMALLMAP_SHIFT | (uint32_t)i),
                           "chunk %p page %zu: slab page map\n", (void *)c, pi + i);
                 size_t pop = 0;
                 for (unsigned w = 0; w < (sizeclass_info[cls].nregs + 63) / 64; w++)

@@ -6,9 +6,11 @@
  *
  * Two maps, one entry per page:
  *   - smallmap, 4 bytes, read by free()'s fast path: for a slab page,
- *     (class + 1) << 24 | the byte offset of the page from the slab start;
- *     0 for every other page. One load gives the class and what is needed
- *     to check that the pointer starts a region.
+ *     (class + 1) << 26 | the page's index in its slab; 0 for every other
+ *     page. One load gives the class and what is needed to check that the
+ *     pointer starts a region; and since bits 20..25 are 0, entry >> 20 is
+ *     (class + 1) * 64, the offset of the class's thread-cache stack
+ *     (tcache_bin_of_entry): one shift between the load and the stack.
  *   - pages, the full entries (page_t), read and written under the arena
  *     lock.
  * Layout, in pages:
@@ -81,9 +83,10 @@ typedef struct chunk {
     page_t pages[];
 } chunk_t;
 
-#define SMALLMAP_SHIFT 24
-#define SMALLMAP_OFFSET_MASK ((1u << SMALLMAP_SHIFT) - 1)
-static_assert(((size_t)32 << SC_MAX_PAGE_SHIFT) <= SMALLMAP_OFFSET_MASK, "slab offsets fit the small map");
+#define SMALLMAP_SHIFT 26            /* class + 1 above this bit */
+#define SMALLMAP_BIN_BYTES_SHIFT 20  /* entry >> 20 == (class + 1) * 64 */
+#define SMALLMAP_PAGE_MASK ((1u << SMALLMAP_BIN_BYTES_SHIFT) - 1) /* page index in the slab */
+static_assert(SC_NSMALL < (1u << (32 - SMALLMAP_SHIFT)), "class + 1 fits the small map");
 
 /* Class + 1 of the slab page pi, or 0. */
 SC_INLINE unsigned chunk_small_bin(const chunk_t *c, size_t pi) { return c->smallmap[pi] >> SMALLMAP_SHIFT; }

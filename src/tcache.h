@@ -120,6 +120,17 @@ SC_INLINE bool tcache_bin_push(tcache_bin_t *b, void *p)
     return true;
 }
 
+/* The stack of the class of a slab page whose small map entry is m
+ * (chunk.h): one shift and one add, the whole way from free's load of the
+ * entry to the stack's top (measured: 6.5 -> 6.1 ns per 16 B malloc/free
+ * pair against shifting out the class and scaling it). */
+SC_INLINE tcache_bin_t *tcache_bin_of_entry(tcache_t *tc, uint32_t m)
+{
+    static_assert(sizeof(tcache_bin_t) << SMALLMAP_BIN_BYTES_SHIFT == 1u << SMALLMAP_SHIFT,
+                  "the small map entry holds (class + 1) * sizeof(tcache_bin_t)");
+    return (tcache_bin_t *)((char *)tc->bins + (m >> SMALLMAP_BIN_BYTES_SHIFT) - sizeof(tcache_bin_t));
+}
+
 /* Pushes a region of the thread's arena, or a cached large block. */
 SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->bins[cls], p); }
 /* Pushes a small region of another arena. */
