@@ -34,6 +34,10 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size);
 size_t huge_purge(void);
 /* Bytes of freed mappings kept for reuse (dirty). */
 size_t huge_cached(void);
+/* Unmaps the cached mappings older than dirty_decay_ms. The thread caches'
+ * GC passes call it, so that a program that stops using huge blocks still
+ * gets their memory back after the decay time. */
+void huge_decay(void);
 
 typedef struct huge_stats { size_t count, allocated, mapped; uint64_t nmalloc, ndalloc; } huge_stats_t;
 void huge_stats_get(huge_stats_t *out);

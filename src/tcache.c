@@ -7,6 +7,7 @@
  * glibc's static TLS surplus serves even when the library is dlopen()ed.
  */
 #include "tcache.h"
+#include "huge.h"
 #include "base.h"
 #include "init.h"
 #include "options.h"
@@ -228,6 +229,7 @@ static void tcache_gc(tcache_t *tc)
     }
     /* What other threads' regions wait here is of no use to this one. */
     for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
+    huge_decay();
 }
 
 /* Secure mode: a fill hands out regions in a random order (Fisher-Yates),

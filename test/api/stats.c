@@ -388,12 +388,44 @@ static void check_ctl_errors(void)
     CHECK(sc_ctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
 }
 
+/* A freed huge block's mapping is cached for reuse; once it is older than
+ * dirty_decay_ms, small-allocation activity alone gives it back (the
+ * thread cache's GC pass), without any further huge call. */
+static void check_huge_cache_decays(void)
+{
+    int64_t decay = 50, old = 0;
+    size_t len = sizeof old;
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", &old, &len, &decay, sizeof decay) == 0);
+    const size_t big = 24 << 20;
+    char *h = malloc(big);
+    REQUIRE(h != NULL);
+    memset(h, 1, big);
+    size_t mapped_live = ctl_read_size("stats.mapped");
+    free(h);
+    size_t mapped_freed = ctl_read_size("stats.mapped");
+    CHECKF(mapped_freed + big > mapped_live, "a freed huge block was not cached: stats.mapped %zu -> %zu",
+           mapped_live, mapped_freed);
+    usleep(150 * 1000);
+    /* Slow paths: fills and flushes of a few classes, many GC passes. */
+    static void *v[20000];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20000; i++) REQUIRE((v[i] = malloc(16 + (size_t)(i % 7) * 48)) != NULL);
+        for (int i = 0; i < 20000; i++) free(v[i]);
+    }
+    size_t mapped_after = ctl_read_size("stats.mapped");
+    CHECKF(mapped_after + big <= mapped_freed,
+           "stats.mapped %zu with a huge block, %zu once freed, %zu after the decay time and small activity",
+           mapped_live, mapped_freed, mapped_after);
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
+}
+
 int main(void)
 {
     check_ctl_errors();
     check_allocated_follows();
     check_thread_counters();
     check_stats_print();
+    check_huge_cache_decays();
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
     return harness_summary();
 }
