@@ -13,11 +13,13 @@
  *   sc_free(p)
  *     rtree_in_arena_chunk(p) (one bit) -> chunk small map -> class;
  *     region check; tcache_push()                           -- done, no lock
- *     else: free_slow(p): block_find() through the radix tree
- *       small, cache full: tcache_free_slow() -> arena_bin_flush() (batch)
- *       large up to 64 KiB: the thread cache, as small ones
- *       large: arena_dalloc_large(); huge: huge_free() (to the huge cache)
- *       anything else: misuse report and abort
+ *     small, stack full (or prof/secure on): free_small()
+ *       -> tcache_free_slow() -> arena_bin_flush()           (batch)
+ *     page-aligned: free_large(): up to 64 KiB the thread cache, as
+ *       small ones; else arena_dalloc_large()
+ *     else: free_other(): block_find() through the radix tree;
+ *       huge: huge_free() (to the huge cache); anything else: misuse
+ *       report and abort
  *
  * With prof or secure on, both fast paths always miss (tcache.h), so every
  * call comes through alloc_slow / free_block, where sampling (prof.c) and
@@ -411,38 +413,17 @@ static SC_NOINLINE void free_large(void *p, chunk_t *c)
     free_large_other(p, c, pg);
 }
 
-/* Every free that the fast path did not finish. Kept small (the cases are
- * out of line) so that it saves no registers: a 64 KiB malloc/free pair
- * spent a third of its time in the prologue of a free_slow that inlined
- * them all. */
-static SC_NOINLINE void free_slow(void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    size_t cls;
-    if (likely(rtree_in_arena_chunk(a))) {
-        chunk_t *c = chunk_of(p);
-        int small = small_region(small_entry(c, a), a, &cls);
-        if (small > 0) {
-            free_small(p, cls);
-            return;
-        }
-        if (small == 0 && (a & (os_page - 1)) == 0) {
-            free_large(p, c);
-            return;
-        }
-    }
-    if (p) free_other(p);
-}
-
 SC_EXPORT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
     size_t cls;
     /* A region start in a slab, and room in the thread's stack for it (the
-     * remote stack of its class if it is another arena's): done. A large
-     * block goes straight to free_large, a small region whose stack is full
-     * to free_small; everything else (NULL, huge, foreign, misuse) to
-     * free_slow. The arena test is off the dependency chain from p to the
+     * remote stack of its class if it is another arena's): done. A small
+     * region whose stack is full goes to free_small, a page-aligned
+     * pointer to free_large; everything else (NULL, huge, foreign, misuse)
+     * to free_other. The cases are out of line so that this function saves
+     * no registers (a 64 KiB pair once spent a third of its time in such a
+     * prologue). The arena test is off the dependency chain from p to the
      * stack's top, so it costs no time. */
     chunk_t *c = chunk_of(p);
     if (likely(rtree_in_arena_chunk(a))) {
@@ -470,7 +451,7 @@ SC_EXPORT void sc_free(void *p)
             return;
         }
     }
-    free_slow(p);
+    if (p) free_other(p);
 }
 
 SC_EXPORT void sc_free_sized(void *p, size_t size) { (void)size; sc_free(p); }
