@@ -162,13 +162,14 @@ bool os_purge(void *addr, size_t size)
 #endif
 #define OS_PURGE_BATCH 64
 
-/* 0: not known yet; 1: batches go to process_madvise; 2: they do not (the
- * kernel lacks it, or a seccomp filter is in force). */
-static int batch_state;
+static bool batch_refused; /* the kernel has no process_madvise(MADV_DONTNEED, PIDFD_SELF) */
 
 /* Whether the process runs under a seccomp filter (or that cannot be
- * told): a filter may kill the process for a system call it does not
- * list, where plain madvise is always allowed for an allocator. */
+ * told). A filter may kill the process for a system call it does not
+ * list, and plain madvise is the one an allocator can count on; since a
+ * program may install a filter at any time (sshd's privilege-separated
+ * child does), this is asked before every batch: a few microseconds
+ * against the interrupts a batch saves. */
 static bool seccomp_filtered(void)
 {
     int saved = errno;
@@ -191,12 +192,9 @@ size_t os_purge_many(const os_range_t *r, size_t n)
     static_assert(sizeof(os_range_t) == sizeof(struct iovec) &&
                   offsetof(os_range_t, size) == offsetof(struct iovec, iov_len), "os_range_t is an iovec");
     size_t done = 0;
-    int state = __atomic_load_n(&batch_state, __ATOMIC_RELAXED);
-    if (state == 0 && n > 1) {
-        state = config_faults || seccomp_filtered() ? 2 : 1;
-        __atomic_store_n(&batch_state, state, __ATOMIC_RELAXED);
-    }
-    while (n - done > 1 && state == 1) {
+    bool batch = n > 1 && !config_faults && !__atomic_load_n(&batch_refused, __ATOMIC_RELAXED) &&
+                 !seccomp_filtered();
+    while (batch && n - done > 1) {
         size_t k = n - done < OS_PURGE_BATCH ? n - done : OS_PURGE_BATCH, bytes = 0;
         for (size_t i = 0; i < k; i++) bytes += r[done + i].size;
         int saved = errno;
@@ -207,7 +205,7 @@ size_t os_purge_many(const os_range_t *r, size_t n)
             /* Not this kernel (no such call, no MADV_DONTNEED there, no
              * PIDFD_SELF): one madvise per range from now on. */
             if (err == ENOSYS || err == EINVAL || err == EBADF || err == EPERM || err == ESRCH)
-                __atomic_store_n(&batch_state, 2, __ATOMIC_RELAXED);
+                __atomic_store_n(&batch_refused, true, __ATOMIC_RELAXED);
             break;
         }
         if ((size_t)got != bytes) {
