@@ -219,7 +219,7 @@ SC_INLINE void *malloc_fast(size_t size)
     return NULL;
 }
 
-SC_EXPORT void *sc_malloc(size_t size)
+SC_EXPORT SC_ALIGN_HOT void *sc_malloc(size_t size)
 {
     void *p = malloc_fast(size);
     if (likely(p)) return p;
@@ -413,7 +413,7 @@ static SC_NOINLINE void free_large(void *p, chunk_t *c)
     free_large_other(p, c, pg);
 }
 
-SC_EXPORT void sc_free(void *p)
+SC_EXPORT SC_ALIGN_HOT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
     size_t cls;

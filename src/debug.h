@@ -15,6 +15,11 @@
 /* On extern declarations of data the fast paths read, so they are reached
  * PC-relative rather than through the GOT. */
 #define SC_HIDDEN __attribute__((visibility("hidden")))
+/* On malloc and free: their code starts on a cache line. Measured (min of
+ * 9 runs of bench/micro): 6.4 -> 6.2 ns per 16 B pair, 6.6 -> 6.1 at
+ * 1 KiB, 8.6 -> 8.0 at 64 KiB; where the linker happened to put them
+ * decided it before. */
+#define SC_ALIGN_HOT __attribute__((aligned(64)))
 
 /* Formats like a tiny printf (%s %d %u %zu %lu %llu %p %x %zx, and - and
  * width) into buf; never allocates. Returns the length written. */
