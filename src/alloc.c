@@ -248,10 +248,10 @@ SC_INLINE uint32_t small_entry(const chunk_t *c, uintptr_t a)
 /* For address a whose page has small map entry m: 0 if the page is not in
  * a slab, 1 if a starts a region (*cls set), -1 if it points inside one.
  * One multiplication tells a region start (sizeclass.h). */
-SC_INLINE int small_region(uint32_t m, uintptr_t a, size_t *cls)
+SC_INLINE int small_region(uint32_t m, uintptr_t a, unsigned *cls)
 {
-    size_t bin = m >> SMALLMAP_SHIFT;
-    *cls = bin - 1; /* a size_t: indexing the stacks needs no widening */
+    unsigned bin = m >> SMALLMAP_SHIFT;
+    *cls = bin - 1;
     size_t off = (a & (os_page - 1)) + ((size_t)(m & SMALLMAP_PAGE_MASK) << os_page_shift);
     if (sizeclass_starts_region(bin, off)) return 1;
     return m ? -1 : 0;
@@ -294,7 +294,7 @@ static void block_find(void *p, block_t *b, bool strict)
     page_t *pg = &c->pages[pi];
     b->chunk = c;
     b->page = pg;
-    size_t cls;
+    unsigned cls;
     int small = small_region(small_entry(c, a), a, &cls);
     if (small) {
         if (small < 0) {
@@ -302,7 +302,7 @@ static void block_find(void *p, block_t *b, bool strict)
             return;
         }
         b->type = BLOCK_SMALL;
-        b->cls = (unsigned)cls;
+        b->cls = cls;
         b->usable = small_usable(cls);
         return;
     }
@@ -380,23 +380,10 @@ static SC_NOINLINE void free_other(void *p)
     free_block(p, &b);
 }
 
-/* The rest of free_large: a large block of a class the thread cache does
- * not hold (or whose stack is full), and every other page-aligned pointer
- * outside the slabs (invalid, or a double free). */
-static SC_NOINLINE void free_large_other(void *p, chunk_t *c, page_t *pg)
-{
-    if (pg->kind == PAGE_LARGE && pg->head == 0) {
-        block_t b = { .type = BLOCK_LARGE, .chunk = c, .page = pg, .usable = (size_t)pg->npages << os_page_shift };
-        free_block(p, &b);
-        return;
-    }
-    free_other(p);
-}
-
 /* A page-aligned address in an arena chunk outside the slabs: the start
  * of a large block, usually of a class the thread cache holds. Its
- * common case pushes without saving a register; the rest is out of line
- * (measured: the saves were 14 of 48 instructions here). */
+ * common case pushes without saving a register; the rest goes through
+ * free_other (measured: the saves were 14 of 48 instructions here). */
 static SC_NOINLINE void free_large(void *p, chunk_t *c)
 {
     page_t *pg = &c->pages[chunk_page_index(c, p)];
@@ -410,13 +397,13 @@ static SC_NOINLINE void free_large(void *p, chunk_t *c)
             return;
         }
     }
-    free_large_other(p, c, pg);
+    free_other(p); /* a block of another size, a full stack, or misuse */
 }
 
 SC_EXPORT SC_ALIGN_HOT void sc_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    size_t cls;
+    unsigned cls;
     /* A region start in a slab, and room in the thread's stack for it (the
      * remote stack of its class if it is another arena's): done. A small
      * region whose stack is full goes to free_small, a page-aligned

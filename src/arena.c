@@ -287,10 +287,10 @@ static bool purge_due(const arena_t *a, size_t keep, uint64_t cutoff)
  * time: they leave the lists, one call purges them all (os_purge_many:
  * the other CPUs' TLBs are flushed once per batch, not once per run; on
  * bench/mixed the flush interrupts were 7% of the CPU time), and they come
- * back clean. False if the kernel refused one: it and the rest of its
- * batch stay dirty (pages we cannot prove zero are never called clean) and
- * go to the back of the decay list. */
-static bool purge_oldest(arena_t *a, size_t keep, uint64_t cutoff)
+ * back clean. If the kernel refuses one, it and the rest of its batch stay
+ * dirty (pages we cannot prove zero are never called clean), go to the
+ * back of the decay list, and purging stops there. */
+static void purge_oldest(arena_t *a, size_t keep, uint64_t cutoff)
 {
     while (purge_due(a, keep, cutoff)) {
         page_t *runs[PURGE_BATCH];
@@ -318,9 +318,8 @@ static bool purge_oldest(arena_t *a, size_t keep, uint64_t cutoff)
             run_merge_insert(a, c, pi, len, PAGE_FREE_CLEAN, 0);
             chunk_maybe_release(a, c);
         }
-        if (ok < n) return false;
+        if (ok < n) return;
     }
-    return true;
 }
 
 /* Arena lock held. */

@@ -46,18 +46,18 @@ void sizeclass_init(void)
         size_t size = class_size_compute(c);
         ci->size = (uint32_t)size;
         ci->recip = (uint32_t)(((1ull << 32) + size - 1) / size);
-        ci->divmagic = UINT64_MAX / size + 1;
         if (c < SC_NSMALL) {
             size_t min_bytes = size * 4 > os_page ? size * 4 : os_page;
             size_t pages = (min_bytes + os_page - 1) / os_page;
             while ((pages * os_page) % size > (pages * os_page) / 16) pages++;
             ci->slab_pages = (uint32_t)pages;
             ci->nregs = (uint32_t)(pages * os_page / size);
-            ci->limit = ci->nregs * ci->size;
-            uint64_t e = ci->divmagic * size; /* wraps: magic * size - 2^64 */
-            sc_check(e != 0 || ci->limit == pages * os_page);
-            sc_check((ci->nregs - 1) * e < ci->divmagic);
-            sizeclass_check[c + 1] = (sizeclass_check_t){ ci->divmagic, (ci->nregs - 1) * e + 1 };
+            /* free's region test (sizeclass.h) and the two facts it needs */
+            uint64_t magic = UINT64_MAX / size + 1; /* ceil(2^64 / size) */
+            uint64_t e = magic * size;              /* wraps: magic * size - 2^64 */
+            sc_check(e != 0 || ci->nregs * size == pages * os_page);
+            sc_check((ci->nregs - 1) * e < magic);
+            sizeclass_check[c + 1] = (sizeclass_check_t){ magic, (ci->nregs - 1) * e + 1 };
         }
     }
     sc_check(sizeclass_info[SC_NSMALL - 1].size == SC_SMALL_MAX);

@@ -11,9 +11,6 @@ typedef struct sizeclass_info {
     uint32_t recip;      /* ceil(2^32 / size): offset -> index by multiply */
     uint32_t nregs;      /* small: regions per slab */
     uint32_t slab_pages; /* small: pages per slab */
-    uint64_t divmagic;   /* ceil(2^64 / size): divisibility by one multiply */
-    uint32_t limit;      /* small: nregs * size, the end of the last region */
-    uint32_t reserved;
 } sizeclass_info_t;
 
 extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];

@@ -53,7 +53,7 @@ int main(void)
          * division for every offset in the slab, its unused tail included
          * (free never asks past the slab: the small map covers its pages). */
         for (uint32_t off = 0; off < bytes; off++) {
-            bool want = off % ci->size == 0 && off < ci->limit;
+            bool want = off % ci->size == 0 && off < ci->nregs * ci->size;
             if (sizeclass_starts_region(c + 1, off) != want) {
                 CHECKF(0, "class %u offset %u: region start says %d", c, off, !want);
                 break;
