@@ -2,12 +2,13 @@
  * arena: bins of small regions, page runs for slabs and large blocks, and
  * purging of dirty pages.
  *
- * Page runs. Free runs of each chunk are kept in lists by length, one set of
- * lists for dirty runs (still backed by memory) and one for clean runs
- * (purged or never touched). A request takes the smallest dirty run that
- * fits, then the smallest clean one (best fit; reusing dirty pages first
- * saves the page faults that a purged page costs when touched again), then
- * a new chunk. Freed runs merge with free neighbours of the same state.
+ * Page runs. Free runs of each chunk are kept in lists by length class
+ * (arena.h), one set of lists for dirty runs (still backed by memory) and
+ * one for clean runs (purged or never touched). A request takes a dirty run
+ * from the smallest list that fits, then a clean one (best fit up to the
+ * class; reusing dirty pages first saves the page faults that a purged page
+ * costs when touched again), then a new chunk. Freed runs merge with free
+ * neighbours of the same state.
  *
  * Decay. Dirty runs also sit in a FIFO by the time they became dirty; runs
  * older than dirty_decay_ms are purged with madvise and become clean. The
@@ -95,22 +96,22 @@ void arena_unbind(arena_t *a)
 
 static void runs_link(arena_t *a, page_t *head, int dirty)
 {
-    size_t n = head->npages;
-    page_t **list = &a->runs[dirty][n];
+    size_t i = run_list_index(head->npages);
+    page_t **list = &a->runs[dirty][i];
     head->prev = NULL;
     head->next = *list;
     if (*list) (*list)->prev = head;
     *list = head;
-    a->runmap[dirty][n / 64] |= 1ull << (n % 64);
+    a->runmap[dirty] |= 1ull << i;
 }
 
 static void runs_unlink(arena_t *a, page_t *head, int dirty)
 {
-    size_t n = head->npages;
+    size_t i = run_list_index(head->npages);
     if (head->prev) head->prev->next = head->next;
-    else a->runs[dirty][n] = head->next;
+    else a->runs[dirty][i] = head->next;
     if (head->next) head->next->prev = head->prev;
-    if (!a->runs[dirty][n]) a->runmap[dirty][n / 64] &= ~(1ull << (n % 64));
+    if (!a->runs[dirty][i]) a->runmap[dirty] &= ~(1ull << i);
 }
 
 static void fifo_push(arena_t *a, page_t *head)
@@ -166,16 +167,39 @@ static void run_remove(arena_t *a, chunk_t *c, page_t *head)
     c->nfree -= head->npages;
 }
 
-/* Smallest non-empty list of the given state with length >= n, or 0. */
-static size_t runs_best_fit(arena_t *a, int dirty, size_t n)
+/* Runs of a list that a search compares. */
+#define RUN_SCAN 8
+
+/* The shortest run of list (of the given state) with at least n pages
+ * among its first RUN_SCAN, or NULL. */
+static page_t *runs_list_fit(arena_t *a, int dirty, size_t i, size_t n)
 {
-    size_t w = n / 64;
-    uint64_t bits = a->runmap[dirty][w] & (~0ull << (n % 64));
-    for (;;) {
-        if (bits) return w * 64 + (size_t)__builtin_ctzll(bits);
-        if (++w >= RUN_WORDS) return 0;
-        bits = a->runmap[dirty][w];
+    page_t *best = NULL;
+    page_t *h = a->runs[dirty][i];
+    for (int k = 0; h && k < RUN_SCAN; h = h->next, k++) {
+        if (h->npages < n || (best && h->npages >= best->npages)) continue;
+        best = h;
+        if (h->npages == n) break;
     }
+    return best;
+}
+
+/* A free run of the given state with at least n pages, or NULL: the best
+ * fit among the first runs of n's list, else of the next non-empty list
+ * (whose runs all fit). Lists below RUN_EXACT hold one length, so there
+ * the first run is the best fit. */
+static page_t *runs_fit(arena_t *a, int dirty, size_t n)
+{
+    size_t i = run_list_index(n);
+    if (i >= RUN_EXACT) {
+        page_t *h = runs_list_fit(a, dirty, i, n);
+        if (h) return h;
+        i++;
+    }
+    uint64_t bits = i < RUN_LISTS ? a->runmap[dirty] >> i : 0;
+    if (!bits) return NULL;
+    i += (size_t)__builtin_ctzll(bits);
+    return i < RUN_EXACT ? a->runs[dirty][i] : runs_list_fit(a, dirty, i, n);
 }
 
 static void chunk_link(arena_t *a, chunk_t *c)
@@ -200,10 +224,8 @@ static void chunk_unlink(arena_t *a, chunk_t *c)
  * clean (zero). The pages' map entries are the caller's to write. */
 static size_t run_alloc(arena_t *a, size_t n, chunk_t **chunk, bool *clean)
 {
-    page_t *head = NULL;
-    size_t len = runs_best_fit(a, 1, n);
-    if (len) head = a->runs[1][len];
-    else if ((len = runs_best_fit(a, 0, n))) head = a->runs[0][len];
+    page_t *head = runs_fit(a, 1, n);
+    if (!head) head = runs_fit(a, 0, n);
     chunk_t *c;
     if (head) {
         c = chunk_of(head);
@@ -709,7 +731,7 @@ size_t arena_check(arena_t *a)
                 CHECK(tail->kind == pg->kind && tail->npages == n && tail->head == n - 1,
                       "chunk %p page %zu: free run tail mismatch\n", (void *)c, pi);
                 CHECK(prev_free_kind != pg->kind, "chunk %p page %zu: unmerged free runs (kind %u, %zu pages)\n", (void *)c, pi, pg->kind, n);
-                CHECK(a->runmap[pg->kind][n / 64] & (1ull << (n % 64)), "chunk %p page %zu: free run not listed\n", (void *)c, pi);
+                CHECK(a->runmap[pg->kind] & (1ull << run_list_index(n)), "chunk %p page %zu: free run not listed\n", (void *)c, pi);
                 for (size_t i = 0; i < n; i++)
                     CHECK(c->smallmap[pi + i] == 0 && c->pages[pi + i].kind <= PAGE_FREE_DIRTY,
                           "chunk %p page %zu: free page with a small map entry or wrong kind\n", (void *)c, pi + i);

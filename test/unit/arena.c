@@ -98,6 +98,53 @@ int main(void)
     }
     CHECK(arena_check(a) == 0);
 
+    /* Run lists by length class: every length has exactly one list, whose
+     * shortest length is at most it and the next list's is above it. */
+    for (size_t n = 1; n <= SC_MAX_CHUNK_PAGES; n++) {
+        size_t i = run_list_index(n);
+        CHECKF(i < RUN_LISTS && run_list_min(i) <= n && (i + 1 == RUN_LISTS || run_list_min(i + 1) > n),
+               "length %zu: list %zu", n, i);
+    }
+    CHECK(run_list_min(run_list_index(SC_MAX_CHUNK_PAGES)) == SC_MAX_CHUNK_PAGES);
+    /* A search looks past shorter runs of its own list: free runs of 33
+     * and 38 pages (one list, [32, 40)); 35 pages take the 38-page run,
+     * 33 pages the 33-page one, and 41 ([40, 48)) a fresh run. */
+    {
+        arena_purge(a, true); /* no dirty neighbour for the runs to merge with */
+        /* Live separators longer than any hole left so far, so that the four
+         * blocks are carved in order from one clean run. */
+        char *r33 = arena_alloc_large(a, 33 * pg, pg, false), *s1 = arena_alloc_large(a, 64 * pg, pg, false);
+        char *r38 = arena_alloc_large(a, 38 * pg, pg, false), *s2 = arena_alloc_large(a, 64 * pg, pg, false);
+        REQUIRE(r33 && s1 && r38 && s2);
+        REQUIRE(s1 == r33 + 33 * pg && r38 == s1 + 64 * pg && s2 == r38 + 38 * pg);
+        chunk_t *rc = chunk_of(r33);
+        arena_dalloc_large(rc, &rc->pages[chunk_page_index(rc, r38)], r38);
+        arena_dalloc_large(rc, &rc->pages[chunk_page_index(rc, r33)], r33);
+        CHECK(arena_check(a) == 0);
+        char *t35 = arena_alloc_large(a, 35 * pg, pg, false);
+        char *t33 = arena_alloc_large(a, 33 * pg, pg, false);
+        char *t41 = arena_alloc_large(a, 41 * pg, pg, false);
+        CHECK(t35 == r38 && t33 == r33);
+        CHECK(t41 && t41 != r33 && t41 != r38);
+        CHECK(arena_check(a) == 0);
+        /* And takes the best fit of its list, not the first: freed in this
+         * order, the 38-page run (t35 and its 3-page tail, merged) comes
+         * first in the list, and 33 pages still take the 33-page run. */
+        arena_dalloc_large(rc, &rc->pages[chunk_page_index(rc, t33)], t33);
+        arena_dalloc_large(rc, &rc->pages[chunk_page_index(rc, t35)], t35);
+        CHECK(rc->pages[chunk_page_index(rc, r38)].npages == 38);
+        t33 = arena_alloc_large(a, 33 * pg, pg, false);
+        t35 = arena_alloc_large(a, 35 * pg, pg, false);
+        CHECK(t33 == r33 && t35 == r38);
+        CHECK(arena_check(a) == 0);
+        char *all[] = { t35, t33, t41, s1, s2 };
+        for (int i = 0; i < 5; i++) {
+            chunk_t *xc = chunk_of(all[i]);
+            arena_dalloc_large(xc, &xc->pages[chunk_page_index(xc, all[i])], all[i]);
+        }
+        CHECK(arena_check(a) == 0);
+    }
+
     /* Free all: one free run per state, counters back to zero. */
     arena_dalloc_large(chunk_of(al), &chunk_of(al)->pages[chunk_page_index(chunk_of(al), al)], al);
     arena_dalloc_large(c, &c->pages[chunk_page_index(c, w)], w);
