@@ -23,7 +23,12 @@ typedef struct base_free_node { struct base_free_node *next; } base_free_node_t;
 mutex_t base_lock;
 static char *bump, *bump_end;
 static size_t mapped;
-static base_free_node_t *free_lists[BASE_LIST_MAX / BASE_QUANTUM + 1];
+#define BASE_LISTS (BASE_LIST_MAX / BASE_QUANTUM + 1)
+SC_SPARSE static base_free_node_t *free_lists[BASE_LISTS];
+/* Non-empty lists: base_alloc reads a list only when its bit is set, so
+ * that the 32 KiB of list heads stay untouched in a process that never
+ * frees base memory. */
+static uint64_t free_nonempty[BASE_LISTS / 64 + 1];
 
 static size_t guard; /* bytes of a guard: a page in secure mode, else 0 */
 
@@ -61,10 +66,12 @@ void *base_alloc(size_t size)
         return p;
     }
     mutex_lock(&base_lock);
-    base_free_node_t **list = &free_lists[size / BASE_QUANTUM];
-    void *p = *list;
-    if (p) {
-        *list = ((base_free_node_t *)p)->next;
+    size_t i = size / BASE_QUANTUM;
+    void *p;
+    if (free_nonempty[i / 64] & (1ull << (i % 64))) {
+        p = free_lists[i];
+        free_lists[i] = ((base_free_node_t *)p)->next;
+        if (!free_lists[i]) free_nonempty[i / 64] &= ~(1ull << (i % 64));
         mutex_unlock(&base_lock);
         memset(p, 0, size);
         return p;
@@ -93,9 +100,11 @@ void base_free(void *p, size_t size)
         return;
     }
     mutex_lock(&base_lock);
+    size_t i = size / BASE_QUANTUM;
     base_free_node_t *node = p;
-    node->next = free_lists[size / BASE_QUANTUM];
-    free_lists[size / BASE_QUANTUM] = node;
+    node->next = free_lists[i];
+    free_lists[i] = node;
+    free_nonempty[i / 64] |= 1ull << (i % 64);
     mutex_unlock(&base_lock);
 }
 

@@ -71,7 +71,7 @@ static int ctl_bin(const bin_stats_t *b, const char *leaf, void *oldp, size_t *o
 
 static int ctl_arena_stats(arena_t *a, const char *leaf, void *oldp, size_t *oldlenp, void *newp)
 {
-    static arena_stats_t as; /* guarded by ctl_lock */
+    SC_SPARSE static arena_stats_t as; /* guarded by ctl_lock */
     stats_arena_read(a, &as);
     unsigned j;
     const char *rest = match_index(leaf, "bins.", &j, SC_NSMALL);

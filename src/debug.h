@@ -20,6 +20,19 @@
  * 1 KiB, 8.6 -> 8.0 at 64 KiB; where the linker happened to put them
  * decided it before. */
 #define SC_ALIGN_HOT __attribute__((aligned(64)))
+/* On zero-initialised tables of which a process touches a few pages, or
+ * only reads (the radix tree's root, zero leaf and bitmap, the profiler's
+ * tables, base's free lists, the statistics buffers, the empty thread
+ * cache): the linker puts them after .bss (.lbss), so that the small
+ * variables every process writes share two pages instead of lying
+ * scattered between the tables, and pages that are only read stay on the
+ * shared zero page. .bss went from 20.5 to 7 KiB; bench/micro's resident
+ * anonymous memory from 176-180 to 160-164 KiB. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SC_SPARSE __attribute__((section(".lbss.scmalloc")))
+#else
+#define SC_SPARSE /* clang 14 would make the section PROGBITS: 8.7 MB of zeros in the file */
+#endif
 
 /* Formats like a tiny printf (%s %d %u %zu %lu %llu %p %x %zx, and - and
  * width) into buf; never allocates. Returns the length written. */

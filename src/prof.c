@@ -58,11 +58,11 @@ typedef struct prof_obj {
 } prof_obj_t;
 
 static mutex_t prof_lock;
-static prof_bt_t *bt_buckets[PROF_BT_BUCKETS];
+SC_SPARSE static prof_bt_t *bt_buckets[PROF_BT_BUCKETS];
 /* Read without the lock by prof_free: an empty bucket means the pointer was
  * not sampled (its sampling happened before its free, in any thread that
  * could free it). */
-static prof_obj_t *obj_buckets[PROF_OBJ_BUCKETS];
+SC_SPARSE static prof_obj_t *obj_buckets[PROF_OBJ_BUCKETS];
 static prof_obj_t *obj_free_list;
 static unsigned dump_seq;
 
@@ -342,7 +342,7 @@ int prof_dump(const char *path)
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return errno;
-    static dump_writer_t w; /* 4 KiB: not on a thread's stack; guarded by prof_lock */
+    SC_SPARSE static dump_writer_t w; /* 4 KiB: not on a thread's stack; guarded by prof_lock */
     mutex_lock(&prof_lock);
     w.fd = fd;
     w.err = 0;

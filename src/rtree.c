@@ -9,8 +9,8 @@
  * malloc and the library carries no relocations for the root: a root that
  * pointed at the zero leaf statically cost 8192 load-time relocations,
  * 256 KiB of resident memory in every process. */
-rtree_leaf_t rtree_zero_leaf;
-uintptr_t rtree_root[1u << RTREE_ROOT_BITS];
+SC_SPARSE rtree_leaf_t rtree_zero_leaf;
+SC_SPARSE uintptr_t rtree_root[1u << RTREE_ROOT_BITS];
 
 static rtree_leaf_t *rtree_leaf_get(size_t i)
 {
@@ -40,7 +40,7 @@ bool rtree_set_range(uintptr_t addr, size_t size, uintptr_t value)
     return true;
 }
 
-uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
+SC_SPARSE uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
 
 void rtree_mark_arena_chunk(uintptr_t addr, bool on)
 {

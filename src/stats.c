@@ -69,7 +69,7 @@ void stats_read(stats_t *s)
     if (!malloc_initialized) return;
     tcache_stats_merge();
     size_t chunks = 0;
-    static arena_stats_t as; /* large; guarded by stats_lock */
+    SC_SPARSE static arena_stats_t as; /* large; guarded by stats_lock */
     static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&stats_lock);
     for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
@@ -145,7 +145,7 @@ static void w_printf(writer_t *w, const char *fmt, ...)
 
 static void print_text(writer_t *w, const stats_t *s)
 {
-    static arena_stats_t as;
+    SC_SPARSE static arena_stats_t as;
     w_printf(w, "___ scmalloc %s statistics ___\n", SCMALLOC_VERSION);
     w_printf(w, "options:");
     for (size_t i = 0; i < option_count; i++) {
@@ -212,7 +212,7 @@ static void json_quote(char *out, size_t size, const char *s)
 
 static void print_json(writer_t *w, const stats_t *s)
 {
-    static arena_stats_t as;
+    SC_SPARSE static arena_stats_t as;
     w_printf(w, "{\"scmalloc\": {\"version\": \"%s\", \"page_size\": %zu, \"chunk_size\": %zu, \"narenas\": %u,\n",
              SCMALLOC_VERSION, os_page, SC_CHUNK_SIZE, narenas);
     w_printf(w, "\"options\": {");
@@ -333,7 +333,7 @@ SC_EXPORT int sc_malloc_info(int options, FILE *fp)
     if (!fp) { errno = EINVAL; return -1; }
     stats_t s;
     stats_read(&s);
-    static arena_stats_t as;
+    SC_SPARSE static arena_stats_t as;
     static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
     writer_t w;
     w.cb = xml_cb;

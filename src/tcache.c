@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-tcache_t tcache_empty;
+/* Read, never written (every stack is empty and full at once): it stays
+ * on the shared zero page, which is why it lies outside .bss. */
+SC_SPARSE tcache_t tcache_empty;
 /* Threads whose cache was destroyed at exit, but that still allocate (later
  * TLS destructors): no caching, arena 0. */
-static tcache_t tcache_exiting;
+SC_SPARSE static tcache_t tcache_exiting;
 __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec"))) = &tcache_empty;
 __thread tcache_t *tls_tcache_hidden __attribute__((tls_model("initial-exec")));
 static bool tcache_hide;
