@@ -120,19 +120,20 @@ static void huge_cache_drain(size_t keep, size_t keep_slots)
 /* The smallest cached mapping of at least *mapped bytes aligned to align.
  * A longer one is split at the first chunk boundary past the request (and
  * its guard): the tail stays cached (its pages are still backed and
- * reusable, its guard still behind it). The pages between the request's
- * end and that boundary stay cached too, as a fragment that only
- * huge_cache_gather can use (it is not aligned); in secure mode they are
- * unmapped instead, except the first, which becomes the request's guard.
- * NULL if none, or if that guard cannot be set (then the request's pages
- * are unmapped).
+ * reusable, its guard still behind it), and the pages up to that boundary
+ * become part of the block (*mapped grows to it): they are backed already,
+ * and a block that grows uses them without a system call. In secure mode
+ * they are unmapped instead, except the first, which becomes the block's
+ * guard. NULL if none, or if that guard cannot be set (then the request's
+ * pages are unmapped).
  *
- * Measured on bench/large -m 2m (blocks of 2 to 64 MiB): unmapping the
- * fragments threw away 719 MB of backed pages over 444 takes, which later
- * requests faulted in again: 184.6k page faults, 0.40 s; keeping them,
- * 80.0k and 0.25 s (tcmalloc 95.0k, 0.20 s). bench/large: 132.8k -> 88.1k
- * faults, 0.27 -> 0.19 s, peak RSS 149.3 -> 151.4 MB; resident right
- * after the frees 105 -> 121 MB (until the decay). */
+ * Measured on bench/large (blocks of 64 KiB to 64 MiB, 600 of them):
+ * unmapping those pages threw away about 700 MB of backed memory that
+ * later blocks faulted in again: 132.8k page faults, 0.26 s; keeping them
+ * in the block, 77.7k and 0.15 s (tcmalloc 58.4k, 0.13 s), peak RSS
+ * 149.2 -> 152.8 MB. Caching them as a separate fragment for gathering
+ * instead gave 88.1k and 0.19 s, and raised bench/realloc's peak from 96
+ * to 116 MB: the cache stayed fuller while the arenas grew. */
 static void *huge_cache_take(size_t *mapped, size_t align)
 {
     void *p = NULL;
@@ -161,10 +162,8 @@ static void *huge_cache_take(size_t *mapped, size_t align)
             cached_bytes += e.mapped - keep;
             stats.mapped += e.mapped - keep + guard;
         }
-        if (gap_len && !guard && ncached < HUGE_CACHE_SLOTS) {
-            cache[ncached++] = (huge_cached_t){ gap, gap_len, e.freed_ms };
-            cached_bytes += gap_len;
-            stats.mapped += gap_len;
+        if (gap_len && !guard) {
+            *mapped += gap_len;
             gap_len = 0;
         }
     }

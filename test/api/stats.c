@@ -9,7 +9,7 @@
  * that parses ("J", checked here and by python3 when present) and text
  * (NULL opts), to a callback or, with a NULL callback, to stderr; a
  * freed huge mapping decays, and splitting a cached one gives no backed
- * page back (the fragment is gathered later); sc_heap_check() returns 0.
+ * page back; sc_heap_check() returns 0.
  */
 #include "family.h"
 #include <fcntl.h>
@@ -421,17 +421,16 @@ static void check_huge_cache_decays(void)
     REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
 }
 
-/* Taking a cached huge mapping for a shorter block keeps the pages between
- * the block's end and the next chunk boundary cached (a fragment), and a
- * later block that no one cached mapping fits gathers them: no backed page
- * is given back on the way, and the gathered block is resident before it
- * is written. */
-static void check_huge_fragments_reused(void)
+/* Taking a cached huge mapping for a shorter block gives the block the
+ * pages up to the next chunk boundary instead of unmapping them, and keeps
+ * the rest cached: no backed page is given back on the way, and a block
+ * that takes the rest is resident before it is written. */
+static void check_huge_split_keeps_pages(void)
 {
     bool secure = false;
     size_t slen = sizeof secure;
     REQUIRE(sc_ctl("opt.secure", &secure, &slen, NULL, 0) == 0);
-    if (secure) return; /* there the gap holds the block's guard, and nothing gathers */
+    if (secure) return; /* there the first page past the block is its guard */
     int64_t decay = 60000, old = 0;
     size_t len = sizeof old;
     REQUIRE(sc_ctl("opt.dirty_decay_ms", &old, &len, &decay, sizeof decay) == 0);
@@ -442,20 +441,23 @@ static void check_huge_fragments_reused(void)
     memset(a, 0x33, 16 * mib);
     free(a);
     size_t mapped_cached = ctl_read_size("stats.mapped");
-    char *b = malloc(5 * mib); /* takes a: 5 MiB, a 3 MiB fragment, an 8 MiB tail */
+    char *b = malloc(5 * mib); /* takes a: 8 MiB for the block, 8 MiB stay cached */
     REQUIRE(b != NULL);
     CHECKF(b == a, "a 5 MiB block did not take the cached 16 MiB mapping (%p, %p)", (void *)a, (void *)b);
+    CHECKF(malloc_usable_size(b) == 8 * mib, "a 5 MiB block split from a cached mapping has %zu usable bytes, want 8 MiB",
+           malloc_usable_size(b));
     size_t mapped_split = ctl_read_size("stats.mapped");
     CHECKF(mapped_split == mapped_cached, "stats.mapped %zu with the cached 16 MiB, %zu once split: pages were given back",
            mapped_cached, mapped_split);
-    char *c = malloc(11 * mib); /* fits neither the tail nor the fragment alone */
+    char *c = malloc(8 * mib);
     REQUIRE(c != NULL);
-    size_t pages = 11 * mib / 4096, resident = 0;
+    CHECKF(c == a + 8 * mib, "an 8 MiB block did not take the cached rest (%p, want %p)", (void *)c, (void *)(a + 8 * mib));
+    size_t pages = 8 * mib / 4096, resident = 0;
     unsigned char *in_core = malloc(pages);
     REQUIRE(in_core != NULL);
-    REQUIRE(mincore(c, 11 * mib, in_core) == 0);
+    REQUIRE(mincore(c, 8 * mib, in_core) == 0);
     for (size_t i = 0; i < pages; i++) resident += in_core[i] & 1;
-    CHECKF(resident == pages, "an 11 MiB block gathered from 11 cached MiB has %zu of %zu pages resident", resident, pages);
+    CHECKF(resident == pages, "the cached rest has %zu of %zu pages resident", resident, pages);
     free(in_core);
     free(b);
     free(c);
@@ -469,7 +471,7 @@ int main(void)
     check_thread_counters();
     check_stats_print();
     check_huge_cache_decays();
-    check_huge_fragments_reused();
+    check_huge_split_keeps_pages();
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
     return harness_summary();
 }
