@@ -5,10 +5,11 @@
  * Page runs. Free runs of each chunk are kept in lists by length class
  * (arena.h), one set of lists for dirty runs (still backed by memory) and
  * one for clean runs (purged or never touched). A request takes a dirty run
- * from the smallest list that fits, then a clean one (best fit up to the
- * class; reusing dirty pages first saves the page faults that a purged page
- * costs when touched again), then a new chunk. Freed runs merge with free
- * neighbours of the same state.
+ * from the smallest list that fits, else a dirty run and the clean run
+ * beside it together, else a clean run (best fit up to the class; reusing
+ * dirty pages first saves the page faults that a purged page costs when
+ * touched again), else a new chunk. Freed runs merge with free neighbours
+ * of the same state.
  *
  * Decay. Dirty runs also sit in a FIFO by the time they became dirty; runs
  * older than dirty_decay_ms are purged with madvise and become clean. The
@@ -219,12 +220,69 @@ static void chunk_unlink(arena_t *a, chunk_t *c)
     a->nchunks--;
 }
 
+/* No dirty run fits n pages: n pages made of a dirty run and the clean run
+ * beside it, so that the dirty pages are used again (no fault) and only
+ * the rest is new. Tries the first runs of the longest dirty lists, so the
+ * dirty part is about the longest there is. Returns the first page, or 0
+ * (*chunk set). The pages are not clean.
+ *
+ * Without it, a dirty run shorter than every later request stayed unused
+ * until the bound purged it, and the requests faulted in clean pages.
+ * Measured, page faults without and with it: bench/large 77.7k -> 73.5k
+ * (its blocks of 64 KiB to 2 MiB alone: 60.4k -> 52.0k; tcmalloc 3.4k),
+ * bench/mixed 85.2k -> 79.9k; prodcons, larson, threads, frag and realloc
+ * the same within 1%. */
+static size_t run_alloc_mixed(arena_t *a, size_t n, chunk_t **chunk)
+{
+    uint64_t lists = a->runmap[1];
+    int looked = 0;
+    while (lists && looked < 2 * RUN_SCAN) {
+        size_t i = 63u - (unsigned)__builtin_clzll(lists);
+        lists &= ~(1ull << i);
+        for (page_t *d = a->runs[1][i]; d && looked < 2 * RUN_SCAN; d = d->next, looked++) {
+            chunk_t *c = chunk_of(d);
+            size_t pi = (size_t)(d - c->pages), len = d->npages;
+            if (pi + len < c->end_page) {
+                page_t *r = &c->pages[pi + len];
+                if (r->kind == PAGE_FREE_CLEAN && len + r->npages >= n) {
+                    size_t total = len + r->npages;
+                    run_remove(a, c, r);
+                    run_remove(a, c, d);
+                    if (total > n) run_insert(a, c, pi + n, total - n, PAGE_FREE_CLEAN, 0);
+                    *chunk = c;
+                    return pi;
+                }
+            }
+            if (pi > c->first_page && c->pages[pi - 1].kind == PAGE_FREE_CLEAN) {
+                page_t *l = &c->pages[pi - 1];
+                l -= l->head;
+                size_t lpi = (size_t)(l - c->pages), start = pi + len - n;
+                if (l->npages + len >= n) {
+                    run_remove(a, c, l);
+                    run_remove(a, c, d);
+                    if (start > lpi) run_insert(a, c, lpi, start - lpi, PAGE_FREE_CLEAN, 0);
+                    *chunk = c;
+                    return start;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 /* Takes a free run of exactly n pages. Sets *chunk, returns the first page
  * index (0 on failure: page 0 is always header) and whether the pages are
  * clean (zero). The pages' map entries are the caller's to write. */
 static size_t run_alloc(arena_t *a, size_t n, chunk_t **chunk, bool *clean)
 {
     page_t *head = runs_fit(a, 1, n);
+    if (!head && a->runmap[1]) {
+        size_t pi = run_alloc_mixed(a, n, chunk);
+        if (pi) {
+            *clean = false;
+            return pi;
+        }
+    }
     if (!head) head = runs_fit(a, 0, n);
     chunk_t *c;
     if (head) {

@@ -145,6 +145,46 @@ int main(void)
         CHECK(arena_check(a) == 0);
     }
 
+    /* No dirty run is long enough: the block is made of a dirty run and the
+     * clean run beside it (right, then left), the dirty pages are used
+     * again, and a zeroed block is zeroed over them. */
+    {
+        arena_purge(a, true);
+        char *d1 = arena_alloc_large(a, 5 * pg, pg, false);
+        REQUIRE(d1);
+        chunk_t *dc = chunk_of(d1);
+        size_t di = chunk_page_index(dc, d1);
+        REQUIRE(dc->pages[di + 5].kind == PAGE_FREE_CLEAN && dc->pages[di + 5].npages >= 5); /* clean on the right */
+        memset(d1, 0xab, 5 * pg);
+        arena_dalloc_large(dc, &dc->pages[di], d1);
+        CHECK(a->ndirty == 5);
+        char *m1 = arena_alloc_large(a, 10 * pg, pg, true);
+        CHECK(m1 == d1 && a->ndirty == 0);
+        CHECK(m1 && find_byte_not(m1, 10 * pg, 0) == (size_t)-1);
+        CHECK(arena_check(a) == 0);
+        /* Left: [clean][dirty d2][live s2], longer than any hole so far so
+         * that they are carved in order. */
+        char *p2 = arena_alloc_large(a, 70 * pg, pg, false), *d2 = arena_alloc_large(a, 66 * pg, pg, false);
+        char *s2 = arena_alloc_large(a, 72 * pg, pg, false);
+        REQUIRE(p2 && d2 && s2);
+        REQUIRE(d2 == p2 + 70 * pg && s2 == d2 + 66 * pg);
+        arena_dalloc_large(chunk_of(p2), &chunk_of(p2)->pages[chunk_page_index(chunk_of(p2), p2)], p2);
+        arena_purge(a, true); /* p2's pages: clean */
+        memset(d2, 0xcd, 66 * pg);
+        arena_dalloc_large(chunk_of(d2), &chunk_of(d2)->pages[chunk_page_index(chunk_of(d2), d2)], d2);
+        CHECK(a->ndirty == 66);
+        char *m2 = arena_alloc_large(a, 100 * pg, pg, true);
+        CHECK(m2 == d2 - 34 * pg && a->ndirty == 0);
+        CHECK(m2 && find_byte_not(m2, 100 * pg, 0) == (size_t)-1);
+        CHECK(arena_check(a) == 0);
+        char *all[] = { m1, m2, s2 };
+        for (int i = 0; i < 3; i++) {
+            chunk_t *xc = chunk_of(all[i]);
+            arena_dalloc_large(xc, &xc->pages[chunk_page_index(xc, all[i])], all[i]);
+        }
+        CHECK(arena_check(a) == 0);
+    }
+
     /* Free all: one free run per state, counters back to zero. */
     arena_dalloc_large(chunk_of(al), &chunk_of(al)->pages[chunk_page_index(chunk_of(al), al)], al);
     arena_dalloc_large(c, &c->pages[chunk_page_index(c, w)], w);
