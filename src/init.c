@@ -15,7 +15,8 @@
  * meets a fork() in another thread waits for it (glibc holds its handler
  * lock across fork). Registering costs a 64 KiB window of libc's code that
  * nothing else in a small single-threaded program touches: 64 KiB of its
- * resident memory (bench/micro, 1 thread: RssFile 1472 -> 1408 KiB).
+ * resident memory (bench/micro, 1 thread, under setarch -R: RssFile 1472
+ * -> 1408 KiB).
  */
 #include "init.h"
 #include "alloc.h"
