@@ -178,6 +178,37 @@ static void *huge_cache_take(size_t *mapped, size_t align)
     return p;
 }
 
+/* Bytes of the cached mapping that starts at addr, for a block ending there
+ * that grows by want bytes: up to the first chunk boundary past them, or
+ * the whole mapping; the rest stays cached (still aligned). 0 if no cached
+ * mapping starts at addr or it is shorter than want. Such a neighbour is
+ * most often the rest of the mapping the block was split from
+ * (huge_cache_take), so its pages are backed and the block grows into them
+ * without a system call, a copy or a fault. Not in secure mode: a guard
+ * page lies behind every block. */
+static size_t huge_cache_absorb(char *addr, size_t want)
+{
+    size_t got = 0;
+    mutex_lock(&huge_lock);
+    for (size_t i = 0; i < ncached; i++) {
+        if (cache[i].addr != addr) continue;
+        if (cache[i].mapped < want) break;
+        got = chunk_ceil((uintptr_t)addr + want) - (uintptr_t)addr;
+        if (got >= cache[i].mapped) {
+            got = cache[i].mapped;
+            cache_remove(i);
+        } else {
+            cache[i].addr = addr + got;
+            cache[i].mapped -= got;
+            cached_bytes -= got;
+            stats.mapped -= got;
+        }
+        break;
+    }
+    mutex_unlock(&huge_lock);
+    return got;
+}
+
 /* A fresh mapping of mapped bytes aligned to align, with its guard behind
  * it in secure mode. NULL on failure. */
 static void *huge_map(size_t mapped, size_t align)
@@ -374,6 +405,7 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
         new_span = chunk_ceil(new_mapped);
     }
     size_t taken = new_mapped; /* what a cached mapping gives, below */
+    size_t absorbed;           /* what the cached mapping behind the block gives */
     if (new_mapped < old_mapped && guard) {
         /* Secure: the first page past the new end becomes the guard, then
          * the rest goes, the old guard with it. Guard first, so that a
@@ -385,6 +417,21 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
         if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, 0);
         if (!os_resize_in_place(p, old_mapped, new_mapped)) {
             if (new_span < old_span) rtree_set_range(a + new_span, old_span - new_span, tag);
+            return NULL;
+        }
+    } else if (!guard && (absorbed = huge_cache_absorb((char *)p + old_mapped, new_mapped - old_mapped))) {
+        /* Grown into the cached pages that follow it (bench/realloc: a
+         * buffer doubling inside the mapping it was split from). Their
+         * slots were registered before, so their radix tree leaves exist;
+         * should a leaf still be missing, the pages go back to the cache. */
+        new_mapped = old_mapped + absorbed;
+        new_span = chunk_ceil(new_mapped);
+        if (!rtree_set_range(a, new_span, tag)) {
+            rtree_set_range(a + old_span, new_span - old_span, 0);
+            mutex_lock(&huge_lock);
+            size_t live = stats.allocated;
+            mutex_unlock(&huge_lock);
+            huge_cache_put((char *)p + old_mapped, absorbed, live);
             return NULL;
         }
     } else if (!guard && os_resize_in_place(p, old_mapped, new_mapped)) {

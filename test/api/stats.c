@@ -423,8 +423,9 @@ static void check_huge_cache_decays(void)
 
 /* Taking a cached huge mapping for a shorter block gives the block the
  * pages up to the next chunk boundary instead of unmapping them, and keeps
- * the rest cached: no backed page is given back on the way, and a block
- * that takes the rest is resident before it is written. */
+ * the rest cached: no backed page is given back on the way; the block
+ * grows into the cached pages behind it where it is; and a block that
+ * takes the rest is resident before it is written. */
 static void check_huge_split_keeps_pages(void)
 {
     bool secure = false;
@@ -449,13 +450,22 @@ static void check_huge_split_keeps_pages(void)
     size_t mapped_split = ctl_read_size("stats.mapped");
     CHECKF(mapped_split == mapped_cached, "stats.mapped %zu with the cached 16 MiB, %zu once split: pages were given back",
            mapped_cached, mapped_split);
-    char *c = malloc(8 * mib);
+    /* Growing b takes the cached pages right behind it, where it is. */
+    memset(b, 0x44, 5 * mib);
+    char *g = realloc(b, 12 * mib);
+    REQUIRE(g != NULL);
+    CHECKF(g == b, "a block did not grow into the cached pages behind it (%p -> %p)", (void *)b, (void *)g);
+    CHECKF(find_byte_not(g, 5 * mib, 0x44) == (size_t)-1, "a block grown into cached pages lost its bytes");
+    CHECKF(ctl_read_size("stats.mapped") == mapped_cached, "stats.mapped %zu after growing into cached pages, want %zu",
+           ctl_read_size("stats.mapped"), mapped_cached);
+    b = g;
+    char *c = malloc(4 * mib);
     REQUIRE(c != NULL);
-    CHECKF(c == a + 8 * mib, "an 8 MiB block did not take the cached rest (%p, want %p)", (void *)c, (void *)(a + 8 * mib));
-    size_t pages = 8 * mib / 4096, resident = 0;
+    CHECKF(c == a + 12 * mib, "a 4 MiB block did not take the cached rest (%p, want %p)", (void *)c, (void *)(a + 12 * mib));
+    size_t pages = 4 * mib / 4096, resident = 0;
     unsigned char *in_core = malloc(pages);
     REQUIRE(in_core != NULL);
-    REQUIRE(mincore(c, 8 * mib, in_core) == 0);
+    REQUIRE(mincore(c, 4 * mib, in_core) == 0);
     for (size_t i = 0; i < pages; i++) resident += in_core[i] & 1;
     CHECKF(resident == pages, "the cached rest has %zu of %zu pages resident", resident, pages);
     free(in_core);
