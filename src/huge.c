@@ -1,8 +1,10 @@
 /*
  * huge: one mapping per block, aligned to max(chunk, alignment) so that each
- * rtree slot belongs to one block. Growth tries mremap in place (not in
- * secure mode: see huge_realloc), then moves the pages to a fresh aligned
- * reservation (MREMAP_FIXED): no byte is copied. Freed blocks leave a
+ * rtree slot belongs to one block. Growth takes the cached mapping right
+ * behind the block if there is one, else tries mremap in place (neither in
+ * secure mode: see huge_realloc), else copies into a cached mapping, else
+ * moves the pages to a fresh aligned reservation (MREMAP_FIXED): no byte
+ * is copied. Freed blocks leave a
  * tombstone in their first slot, so a second free is reported as a double
  * free.
  *
