@@ -23,6 +23,15 @@ jemalloc, mimalloc and tcmalloc, side by side.
       --out DIR          results directory (default bench/results)
       --no-callgrind     skip the instruction counts
       --no-scaling       skip the thread-scaling runs
+      --scaling-only     only the thread-scaling runs (no workload table, no
+                         instruction counts)
+      --peer-dir DIR     take the peers' libraries from DIR (file names as
+                         Debian installs them; versions from DIR/versions.txt,
+                         lines "package version") instead of the installed
+                         packages: for a machine where they cannot be installed
+      --prebuilt         do not build bench/bin (it must be there already)
+      --label TEXT       a line for latest.md (where the run was made, which
+                         commit when the tree has no .git)
       --timeout S        seconds before one run is killed (default 600;
                          --quick and --ci: 120)
 
@@ -221,13 +230,32 @@ def sh(cmd):
         return ""
 
 
+PEER_DIR = None          # --peer-dir
+
+
 def find_peer(name):
     pkg, fname = PEERS[name]
+    if PEER_DIR:
+        path = os.path.join(PEER_DIR, fname)
+        return (path if os.path.exists(path) else None), pkg
     for line in sh("dpkg -L %s 2>/dev/null" % pkg).splitlines():
         if line.endswith("/" + fname):
             return line, pkg
     path = os.path.join(LIBDIR, fname)
     return (path if os.path.exists(path) else None), pkg
+
+
+def peer_version(pkg):
+    if PEER_DIR:
+        try:
+            for line in open(os.path.join(PEER_DIR, "versions.txt")):
+                f = line.split()
+                if len(f) == 2 and f[0] == pkg:
+                    return f[1] + " (from %s)" % PEER_DIR
+        except OSError:
+            pass
+        return "(version unknown, from %s)" % PEER_DIR
+    return sh("dpkg-query -W -f '${Version}' %s 2>/dev/null" % pkg)
 
 
 def preload_works(lib):
@@ -270,7 +298,7 @@ def discover(names, scmalloc_lib):
                 res[name] = {"lib": None, "status": "absent (package %s not installed)" % pkg, "version": "",
                              "path": ""}
                 continue
-            ver = "%s %s" % (pkg, sh("dpkg-query -W -f '${Version}' %s 2>/dev/null" % pkg))
+            ver = "%s %s" % (pkg, peer_version(pkg))
         ok, why = preload_works(lib)
         res[name] = {"lib": lib, "status": "ok" if ok else "absent (does not preload: %s)" % why,
                      "version": ver, "path": lib}
@@ -508,7 +536,15 @@ def main():
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--no-scaling", action="store_true")
     ap.add_argument("--timeout", type=int)
+    ap.add_argument("--scaling-only", action="store_true")
+    ap.add_argument("--peer-dir")
+    ap.add_argument("--prebuilt", action="store_true")
+    ap.add_argument("--label")
     a = ap.parse_args()
+    global PEER_DIR
+    PEER_DIR = os.path.abspath(a.peer_dir) if a.peer_dir else None
+    if a.scaling_only and a.no_scaling:
+        ap.error("--scaling-only and --no-scaling exclude each other")
 
     size = "ci" if a.ci else ("quick" if a.quick else "full")
     reps = 1 if a.ci else (a.reps if a.reps else (3 if a.quick else 5))
@@ -525,7 +561,9 @@ def main():
         if not wl:
             ap.error("no workload matches %s" % a.workloads)
 
-    r = subprocess.run(["make", "-s", "-C", BENCH], capture_output=True, text=True)
+    if a.scaling_only:
+        wl = []
+    r = subprocess.run(["true"] if a.prebuilt else ["make", "-s", "-C", BENCH], capture_output=True, text=True)
     if r.returncode != 0:
         log(r.stdout + r.stderr)
         log("bench: building the workloads failed")
@@ -594,7 +632,7 @@ def main():
                             failed[("scale-" + sname, n, t)] = x
 
     cg = {}
-    if not a.no_callgrind and (not a.workloads or any("micro".startswith(x) or x.startswith("micro")
+    if not a.no_callgrind and not a.scaling_only and (not a.workloads or any("micro".startswith(x) or x.startswith("micro")
                                                        for x in a.workloads.split(","))):
         npairs = CG_PAIRS[size]
         for n in present:
@@ -710,6 +748,8 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
     md.append("- repetitions: %d per workload and allocator, interleaved; medians shown (scaling runs: %d)"
               % (reps, 1 if size == "quick" else min(reps, 3)))
     md.append("- command: `%s`" % " ".join(shlex.quote(x) for x in sys.argv))
+    if a.label:
+        md.append("- label: %s" % a.label)
     md.append("")
     md.append(md_table(["allocator", "status", "version", "library"],
                        [[n, allocs[n]["status"], allocs[n]["version"] or "-", allocs[n]["path"] or "-"]
@@ -722,69 +762,70 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
               "(or smaller); below 1: the peer is." % (base, base))
     md.append("")
 
-    # summary
-    rows = []
-    macro = [w for w in done_wl if not w.startswith("micro")]
-    for n in peers:
-        tr = [ratio(w, n, "wall") for w in done_wl]
-        rr = [ratio(w, n, "rss") for w in done_wl]
-        rows.append([n, fnum(geomean(tr)), fnum(geomean(rr)),
-                     fnum(geomean([ratio(w, n, "wall") for w in macro])),
-                     fnum(geomean([ratio(w, n, "rss") for w in macro])), sum(1 for x in tr if x)])
-    md.append("## Summary: geometric means over the workloads")
-    md.append("")
-    md.append(md_table(["peer", "time ratio vs " + str(base), "peak RSS ratio vs " + str(base),
-                        "time ratio, no micro-*", "peak RSS ratio, no micro-*", "workloads compared"], rows))
-    md.append("")
-    md.append("(The micro-* runs hold almost no memory, so their RSS ratios mostly compare the "
-              "allocators' fixed start-up footprint; the no-micro columns leave them out.)")
-    md.append("")
-
-    # time
-    hdr = ["workload"] + ["%s s" % n for n in present] + ["%s/%s" % (n, base) for n in peers]
-    rows = []
-    for w in done_wl:
-        rows.append([w] + [val(w, n, "wall", lambda v: "%.3f" % v) for n in present]
-                    + [fnum(ratio(w, n, "wall")) for n in peers])
-    rows.append(["**geomean**"] + ["" for _ in present]
-                + ["**%s**" % fnum(geomean([ratio(w, n, "wall") for w in done_wl])) for n in peers])
-    md.append("## Wall time (median seconds) and time ratios")
-    md.append("")
-    md.append(md_table(hdr, rows))
-    md.append("")
-
-    # rss
-    hdr = ["workload"] + ["%s MiB" % n for n in present] + ["%s/%s" % (n, base) for n in peers]
-    rows = []
-    for w in done_wl:
-        rows.append([w] + [val(w, n, "rss", lambda v: "%.1f" % (v / 1024)) for n in present]
-                    + [fnum(ratio(w, n, "rss")) for n in peers])
-    rows.append(["**geomean**"] + ["" for _ in present]
-                + ["**%s**" % fnum(geomean([ratio(w, n, "rss") for w in done_wl])) for n in peers])
-    md.append("## Peak RSS (median MiB, ru_maxrss) and RSS ratios")
-    md.append("")
-    md.append(md_table(hdr, rows))
-    md.append("")
-
-    # throughput
-    rows = [[w] + [val(w, n, "ops", fnum) for n in present] for w in done_wl
-            if any(cells[(w, n)] and cells[(w, n)].get("ops") for n in present)]
-    if rows:
-        md.append("## Throughput (median ops/s, as the workload reports it; higher is better)")
+    if done_wl:   # none with --scaling-only
+        # summary
+        rows = []
+        macro = [w for w in done_wl if not w.startswith("micro")]
+        for n in peers:
+            tr = [ratio(w, n, "wall") for w in done_wl]
+            rr = [ratio(w, n, "rss") for w in done_wl]
+            rows.append([n, fnum(geomean(tr)), fnum(geomean(rr)),
+                         fnum(geomean([ratio(w, n, "wall") for w in macro])),
+                         fnum(geomean([ratio(w, n, "rss") for w in macro])), sum(1 for x in tr if x)])
+        md.append("## Summary: geometric means over the workloads")
         md.append("")
-        md.append(md_table(["workload"] + present, rows))
+        md.append(md_table(["peer", "time ratio vs " + str(base), "peak RSS ratio vs " + str(base),
+                            "time ratio, no micro-*", "peak RSS ratio, no micro-*", "workloads compared"], rows))
+        md.append("")
+        md.append("(The micro-* runs hold almost no memory, so their RSS ratios mostly compare the "
+                  "allocators' fixed start-up footprint; the no-micro columns leave them out.)")
         md.append("")
 
-    # workload figures
-    rows = []
-    for (w, key) in EXTRA_METRICS:
-        if w in done_wl:
-            rows.append(["%s %s" % (w, key)] + [val(w, n, key, fnum) for n in present])
-    if rows:
-        md.append("## Workload figures (medians; RSS in KiB from /proc/self/statm; lower is better)")
+        # time
+        hdr = ["workload"] + ["%s s" % n for n in present] + ["%s/%s" % (n, base) for n in peers]
+        rows = []
+        for w in done_wl:
+            rows.append([w] + [val(w, n, "wall", lambda v: "%.3f" % v) for n in present]
+                        + [fnum(ratio(w, n, "wall")) for n in peers])
+        rows.append(["**geomean**"] + ["" for _ in present]
+                    + ["**%s**" % fnum(geomean([ratio(w, n, "wall") for w in done_wl])) for n in peers])
+        md.append("## Wall time (median seconds) and time ratios")
         md.append("")
-        md.append(md_table(["figure"] + present, rows))
+        md.append(md_table(hdr, rows))
         md.append("")
+
+        # rss
+        hdr = ["workload"] + ["%s MiB" % n for n in present] + ["%s/%s" % (n, base) for n in peers]
+        rows = []
+        for w in done_wl:
+            rows.append([w] + [val(w, n, "rss", lambda v: "%.1f" % (v / 1024)) for n in present]
+                        + [fnum(ratio(w, n, "rss")) for n in peers])
+        rows.append(["**geomean**"] + ["" for _ in present]
+                    + ["**%s**" % fnum(geomean([ratio(w, n, "rss") for w in done_wl])) for n in peers])
+        md.append("## Peak RSS (median MiB, ru_maxrss) and RSS ratios")
+        md.append("")
+        md.append(md_table(hdr, rows))
+        md.append("")
+
+        # throughput
+        rows = [[w] + [val(w, n, "ops", fnum) for n in present] for w in done_wl
+                if any(cells[(w, n)] and cells[(w, n)].get("ops") for n in present)]
+        if rows:
+            md.append("## Throughput (median ops/s, as the workload reports it; higher is better)")
+            md.append("")
+            md.append(md_table(["workload"] + present, rows))
+            md.append("")
+
+        # workload figures
+        rows = []
+        for (w, key) in EXTRA_METRICS:
+            if w in done_wl:
+                rows.append(["%s %s" % (w, key)] + [val(w, n, key, fnum) for n in present])
+        if rows:
+            md.append("## Workload figures (medians; RSS in KiB from /proc/self/statm; lower is better)")
+            md.append("")
+            md.append(md_table(["figure"] + present, rows))
+            md.append("")
 
     # callgrind
     if cg:
@@ -837,9 +878,10 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
     md.append("")
 
     # workloads
-    md.append("## Workloads")
-    md.append("")
     rows = []
+    if done_wl:
+        md.append("## Workloads")
+        md.append("")
     for w in done_wl:
         W = WORKLOADS[w]
         if W["kind"] == "bin":
@@ -849,8 +891,9 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
         else:
             cmd = "%s -batch :memory: < bench/results/work/sqlite_%d.sql" % (SQLITE, W[size])
         rows.append([w, W["note"], "`%s`" % cmd])
-    md.append(md_table(["workload", "what", "command"], rows))
-    md.append("")
+    if rows:
+        md.append(md_table(["workload", "what", "command"], rows))
+        md.append("")
 
     plots = make_plots(a.out, base, peers, present, done_wl, ratio, scal, threads, size)
     if plots:
@@ -911,7 +954,7 @@ def make_plots(out, base, peers, present, wl, ratio, scal, threads, size):
     colors = {"scmalloc": "#d62728", "glibc": "#7f7f7f", "jemalloc": "#1f77b4", "mimalloc": "#2ca02c",
               "tcmalloc": "#ff7f0e"}
     for key, title, fname in (("wall", "time", "time_ratio.png"), ("rss", "peak RSS", "rss_ratio.png")):
-        if not peers:
+        if not peers or not wl:
             break
         fig, ax = plt.subplots(figsize=(min(16, 4 + 0.5 * len(wl)), 5.5))
         width = 0.8 / len(peers)
