@@ -372,6 +372,8 @@ def run_one(argv, alloc_lib, extra_env, timeout, stdin_path=None, check_output=N
                 if "=" in kv:
                     k, v = kv.split("=", 1)
                     result[k] = v
+    if "minflt" in info:
+        result["minor_faults"] = info["minflt"]   # from wait4, like the peak RSS
     why = ""
     if killed:
         why = "timed out after %ds" % timeout
@@ -705,6 +707,8 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
                "wall": median([x.wall for x in rs]), "rss": median([x.rss for x in rs])}
         ops = [float(x.result["ops_per_sec"]) for x in rs if "ops_per_sec" in x.result]
         res["ops"] = median(ops) if ops else None
+        flt = [float(x.result["minor_faults"]) for x in rs if "minor_faults" in x.result]
+        res["faults"] = median(flt) if flt else None
         for key in {k for (ww, k) in EXTRA_METRICS if ww == w}:
             vals = [float(x.result[key]) for x in rs if key in x.result]
             res[key] = median(vals) if vals else None
@@ -806,6 +810,15 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
         md.append("")
         md.append(md_table(hdr, rows))
         md.append("")
+
+        # page faults
+        rows = [[w] + [val(w, n, "faults", fnum) for n in present] for w in done_wl
+                if any(cells[(w, n)] and cells[(w, n)].get("faults") is not None for n in present)]
+        if rows:
+            md.append("## Minor page faults (median; each is a trap and, for a fresh page, a page to zero)")
+            md.append("")
+            md.append(md_table(["workload"] + present, rows))
+            md.append("")
 
         # throughput
         rows = [[w] + [val(w, n, "ops", fnum) for n in present] for w in done_wl
@@ -912,7 +925,7 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
         cw = csv.writer(f)
         cw.writerow(["section", "workload", "allocator", "threads", "status", "runs", "wall_s_median",
                      "peak_rss_kb_median", "ops_per_sec_median", "time_ratio_vs_" + str(base),
-                     "rss_ratio_vs_" + str(base)] + keys + ["instr_per_pair"])
+                     "rss_ratio_vs_" + str(base)] + keys + ["instr_per_pair", "minor_faults_median"])
         for w in done_wl:
             for n in present:
                 c = cells.get((w, n))
@@ -924,12 +937,13 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
                              "%.1f" % c["ops"] if ok and c.get("ops") else "",
                              "%.4f" % ratio(w, n, "wall") if ratio(w, n, "wall") else "",
                              "%.4f" % ratio(w, n, "rss") if ratio(w, n, "rss") else ""]
-                            + [("%g" % c[k]) if ok and c.get(k) is not None else "" for k in keys] + [""])
+                            + [("%g" % c[k]) if ok and c.get(k) is not None else "" for k in keys]
+                            + ["", "%d" % c["faults"] if ok and c.get("faults") is not None else ""])
         for (sname, n, t), v in sorted(scal.items()):
-            cw.writerow(["scaling", sname, n, t, "ok", "", "", "", "%.1f" % v, "", ""] + ["" for _ in keys] + [""])
+            cw.writerow(["scaling", sname, n, t, "ok", "", "", "", "%.1f" % v, "", ""] + ["" for _ in keys] + ["", ""])
         for (n, sz), v in sorted(cg.items()):
             cw.writerow(["callgrind", "micro-%d" % sz, n, 1, "ok" if not isinstance(v, str) else v,
-                         "", "", "", "", "", ""] + ["" for _ in keys] + ["%.1f" % v if not isinstance(v, str) else ""])
+                         "", "", "", "", "", ""] + ["" for _ in keys] + ["%.1f" % v if not isinstance(v, str) else "", ""])
     with open(os.path.join(a.out, "latest_runs.csv"), "w", newline="") as f:
         cw = csv.writer(f)
         cw.writerow(["workload", "allocator", "threads", "rep", "ok", "wall_s", "peak_rss_kb", "ops_per_sec",

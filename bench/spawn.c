@@ -5,7 +5,7 @@
  *   spawn RESULTFILE PROGRAM [ARGS...]
  *
  * Writes "status=<wait status> wall_s=<s> maxrss_kb=<KiB> utime_s=<s>
- * stime_s=<s>" to RESULTFILE once PROGRAM has ended; spawn's own exit
+ * stime_s=<s> minflt=<minor page faults>" to RESULTFILE once PROGRAM has ended; spawn's own exit
  * status is 0 if it could run PROGRAM at all.
  *
  * Why not wait4() from python: Linux keeps ru_maxrss across execve, so a
@@ -43,10 +43,10 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     FILE *f = fopen(argv[1], "w");
     if (!f) { perror("spawn: result file"); return 70; }
-    fprintf(f, "status=%d wall_s=%.6f maxrss_kb=%ld utime_s=%.6f stime_s=%.6f\n", status,
+    fprintf(f, "status=%d wall_s=%.6f maxrss_kb=%ld utime_s=%.6f stime_s=%.6f minflt=%ld\n", status,
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9, ru.ru_maxrss,
             (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6,
-            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6);
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6, ru.ru_minflt);
     fclose(f);
     return 0;
 }
