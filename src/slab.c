@@ -48,12 +48,3 @@ long slab_region_index(const slab_t *s, const void *p)
     return idx;
 }
 
-void slab_put(slab_t *s, void *p)
-{
-    long idx = slab_region_index(s, p);
-    if (idx < 0) sc_misuse("invalid pointer", p);
-    uint64_t bit = 1ull << (idx % 64);
-    if (s->bitmap[idx / 64] & bit) sc_misuse("double free", p);
-    s->bitmap[idx / 64] |= bit;
-    s->nfree++;
-}
