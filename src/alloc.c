@@ -213,7 +213,7 @@ SC_INLINE void *malloc_fast(size_t size)
          * (up to 64 KiB): a buffer allocated again and again skips the
          * slow path's layers. SECURE=1 builds leave them to it (the small
          * ones among them need a canary). */
-        void *p = tcache_pop(tls_tcache, sizeclass_lookup_kib[(size + 1023) >> 10]);
+        void *p = tcache_pop(tls_tcache, sizeclass_lookup_512[(size + 511) >> 9]);
         if (likely(p)) return vg_alloc(p, size, false);
     }
     return NULL;

@@ -55,8 +55,8 @@ static const bool config_stats = true;
  * inside a chunk), huge above (own mappings). */
 #define SC_SMALL_MAX ((size_t)16384)
 #define SC_LARGE_MAX ((size_t)2 << 20)
-#define SC_NSMALL 37     /* classes 8 .. 16384 */
-#define SC_NCLASSES 65   /* classes 8 .. 2 MiB */
+#define SC_NSMALL 45     /* classes 8 .. 16384 */
+#define SC_NCLASSES 73   /* classes 8 .. 2 MiB */
 /* Sizes up to this are mapped to a class by one table load. */
 #define SC_LOOKUP_MAX ((size_t)4096)
 
@@ -67,7 +67,7 @@ static const bool config_stats = true;
  * (large blocks of those sizes are rounded up to their class so that
  * cached blocks are interchangeable). */
 #define SC_TCACHE_LARGE_MAX ((size_t)64 << 10)
-#define SC_TCACHE_NBINS 45   /* classes 8 .. 64 KiB */
+#define SC_TCACHE_NBINS 53   /* classes 8 .. 64 KiB */
 #define SC_TCACHE_LARGE_ENTRIES 8
 #define SC_TCACHE_LARGE_BYTES ((size_t)256 << 10)
 /* Thread cache: entries per small class, scaled down for big classes so

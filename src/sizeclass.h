@@ -16,9 +16,10 @@ typedef struct sizeclass_info {
 extern SC_HIDDEN sizeclass_info_t sizeclass_info[SC_NCLASSES];
 extern SC_HIDDEN uint8_t sizeclass_lookup[(SC_LOOKUP_MAX >> 3) + 1];
 /* Above SC_LOOKUP_MAX every class up to SC_TCACHE_LARGE_MAX is a multiple
- * of 1 KiB: the class of size is sizeclass_lookup_kib[(size + 1023) >> 10]
- * (malloc's fast path for the cached large classes; no bit scan). */
-extern SC_HIDDEN uint8_t sizeclass_lookup_kib[(SC_TCACHE_LARGE_MAX >> 10) + 1];
+ * of 512 bytes: the class of size is sizeclass_lookup_512[(size + 511) >> 9]
+ * (malloc's fast path for the classes past the byte table that the thread
+ * caches hold; no bit scan). */
+extern SC_HIDDEN uint8_t sizeclass_lookup_512[(SC_TCACHE_LARGE_MAX >> 9) + 1];
 /* Pages of a large block -> its class, for the large classes the thread
  * caches hold whose size is whole pages; 0 for any other page count. */
 #define SC_TCACHE_LARGE_PAGES (SC_TCACHE_LARGE_MAX >> SC_MIN_PAGE_SHIFT)
@@ -34,15 +35,6 @@ SC_INLINE unsigned sizeclass_cached_pages(size_t npages)
 /* Builds the tables; needs os_page (slab geometry depends on it). */
 void sizeclass_init(void);
 
-/* The class of a size in 1 .. SC_LARGE_MAX (0 counts as 1). */
-SC_INLINE unsigned sizeclass_of(size_t size)
-{
-    if (likely(size <= SC_LOOKUP_MAX)) return sizeclass_lookup[(size + 7) >> 3];
-    size_t x = size - 1;
-    unsigned lg = 63u - (unsigned)__builtin_clzl(x);
-    return 9 + (lg - 7) * 4 + (unsigned)((x >> (lg - 2)) & 3);
-}
-
 /* Arithmetic version of sizeclass_of for any size in 0 .. SC_LARGE_MAX; the
  * table is built from it. */
 SC_INLINE unsigned sizeclass_compute(size_t size)
@@ -51,7 +43,16 @@ SC_INLINE unsigned sizeclass_compute(size_t size)
     if (size <= 128) return (unsigned)((size + 15) >> 4);
     size_t x = size - 1;
     unsigned lg = 63u - (unsigned)__builtin_clzl(x);
-    return 9 + (lg - 7) * 4 + (unsigned)((x >> (lg - 2)) & 3);
+    if (lg < 12) return 9 + (lg - 7) * 4 + (unsigned)((x >> (lg - 2)) & 3);      /* .. 4 KiB */
+    if (lg < 14) return 29 + (lg - 12) * 8 + (unsigned)((x >> (lg - 3)) & 7);    /* .. 16 KiB */
+    return 45 + (lg - 14) * 4 + (unsigned)((x >> (lg - 2)) & 3);                 /* .. 2 MiB */
+}
+
+/* The class of a size in 1 .. SC_LARGE_MAX (0 counts as 1). */
+SC_INLINE unsigned sizeclass_of(size_t size)
+{
+    if (likely(size <= SC_LOOKUP_MAX)) return sizeclass_lookup[(size + 7) >> 3];
+    return sizeclass_compute(size);
 }
 
 SC_INLINE size_t sizeclass_size(unsigned cls) { return sizeclass_info[cls].size; }

@@ -14,8 +14,10 @@ int main(void)
         if (c) CHECKF(s > sizeclass_size(c - 1), "class %u size %zu", c, s);
         if (c) CHECKF(s % 16 == 0, "class %u size %zu not 16-aligned", c, s);
         if (c > 8) {
-            size_t pow = (size_t)1 << (63 - __builtin_clzl(s - 1));
-            CHECKF((s - pow) % (pow / 4) == 0, "class %u size %zu not a quarter step", c, s);
+            /* quarter steps, eighths between 4 and 16 KiB */
+            size_t pow = (size_t)1 << (63 - __builtin_clzl(s - 1)), step = pow / (pow >= 4096 && pow < 16384 ? 8 : 4);
+            CHECKF((s - pow) % step == 0 && (c == 9 || s - sizeclass_size(c - 1) == step),
+                   "class %u size %zu not a step of %zu", c, s, step);
         }
         CHECKF(sizeclass_of(s) == c, "size %zu maps to class %u, not %u", s, sizeclass_of(s), c);
         CHECKF(sizeclass_compute(s) == c, "computed class of %zu", s);
@@ -35,11 +37,15 @@ int main(void)
         if (c) CHECKF(sizeclass_size(c - 1) < size, "size %zu could use class %zu", size, sizeclass_size(c - 1));
         if (size <= SC_LOOKUP_MAX) CHECKF(c == sizeclass_compute(size), "table and arithmetic differ at %zu", size);
         else if (size <= SC_TCACHE_LARGE_MAX)
-            CHECKF(c == sizeclass_lookup_kib[(size + 1023) >> 10], "1 KiB table and arithmetic differ at %zu", size);
+            CHECKF(c == sizeclass_lookup_512[(size + 511) >> 9], "512-byte table and arithmetic differ at %zu", size);
         if (size <= 128) CHECKF(s - size < 16, "size %zu wastes %zu bytes", size, s - size);
         else if ((s - size) * worst_den > worst_num * size) { worst_num = s - size; worst_den = size; }
     }
     CHECKF(worst_num * 4 < worst_den, "worst internal fragmentation %zu/%zu", worst_num, worst_den);
+    /* A page plus a header (sqlite3's page cache) wastes at most 1/8. */
+    for (size_t size = 4097; size <= 16384; size++)
+        CHECKF((sizeclass_size(sizeclass_of(size)) - size) * 8 < size, "size %zu in class %zu", size,
+               sizeclass_size(sizeclass_of(size)));
 
     /* Slab geometry: at most 1/16 of a slab unused; multiplication by the
      * reciprocal gives the exact index of every region. */
