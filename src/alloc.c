@@ -266,6 +266,7 @@ typedef struct block {
     page_t *page;
     huge_t *huge;
     size_t usable; /* bytes the caller may use */
+    bool grown;    /* realloc moved it on to a bigger block */
 } block_t;
 
 /* Fills b for p, a pointer scmalloc returned and has not freed. With
@@ -347,7 +348,8 @@ SC_INLINE void free_block(void *p, block_t *b)
             break;
         }
         tcache_count_bytes(0, b->usable);
-        arena_dalloc_large(b->chunk, b->page, p);
+        if (b->grown) arena_dalloc_large_grown(b->chunk, b->page, p);
+        else arena_dalloc_large(b->chunk, b->page, p);
         break;
     case BLOCK_HUGE:
         vg_free(p);
@@ -511,6 +513,7 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     if (config_valgrind) VALGRIND_DISABLE_ERROR_REPORTING;
     memcpy(q, p, b.usable < size ? b.usable : size);
     if (config_valgrind) VALGRIND_ENABLE_ERROR_REPORTING;
+    b.grown = size > b.usable;
     free_block(p, &b);
     return q;
 }

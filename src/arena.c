@@ -418,11 +418,25 @@ static void arena_decay_locked(arena_t *a, bool all)
 /* Called with the arena lock held at the end of slow-path operations.
  * Besides the decay time, dirty pages are bounded by the active ones
  * (see SC_DIRTY_RATIO_SHIFT, plus a floor), so that a heap that shrinks gives its memory
- * back even if the program then stays idle; the oldest go first. */
+ * back even if the program then stays idle; the oldest go first.
+ *
+ * The floor is at least twice the longest large block freed within the
+ * decay time, so that the pages of a freed block are there for the next
+ * ones of that size rather than purged and faulted in again. Measured on
+ * bench/large (4 live blocks of 64 KiB .. 64 MiB): page faults 73.5k ->
+ * 44.4k, 0.16 -> 0.12 s, peak RSS +0.5%; once the longest block instead:
+ * 63.9k, 0.14 s. Blocks that realloc moved on to a bigger one do not count
+ * (bench/realloc: a buffer that outgrew the large classes, whose pages
+ * the arena does not need: counted, its peak rose 88 -> 95 MB). */
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
-    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + (SC_DIRTY_FLOOR_BYTES >> os_page_shift);
+    size_t floor = SC_DIRTY_FLOOR_BYTES >> os_page_shift;
+    if (a->large_max) {
+        if (os_now_ms() - a->large_max_ms >= (uint64_t)opt.dirty_decay_ms) a->large_max = 0;
+        else if (2 * a->large_max > floor) floor = 2 * a->large_max;
+    }
+    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         /* Down to 3/4 of the bound, so that a heap hovering at it is not
          * purged one run at a time. */
@@ -642,7 +656,7 @@ void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero)
 }
 
 /* Arena lock held. */
-static void dalloc_large_locked(arena_t *a, chunk_t *c, page_t *pg, void *p)
+static void dalloc_large_locked(arena_t *a, chunk_t *c, page_t *pg, void *p, bool grown)
 {
     if (pg->kind != PAGE_LARGE || pg->head != 0 || chunk_page_addr(c, (size_t)(pg - c->pages)) != p) {
         int kind = pg->kind;
@@ -650,19 +664,26 @@ static void dalloc_large_locked(arena_t *a, chunk_t *c, page_t *pg, void *p)
         sc_misuse(kind <= PAGE_FREE_DIRTY && ((uintptr_t)p & (os_page - 1)) == 0 ? "double free" : "invalid pointer", p);
     }
     size_t n = pg->npages;
+    if (!grown && n >= a->large_max && opt.dirty_decay_ms > 0) {
+        a->large_max = n;
+        a->large_max_ms = os_now_ms();
+    }
     a->large_ndalloc++;
     a->large_allocated -= n << os_page_shift;
     run_free(a, c, (size_t)(pg - c->pages), n);
 }
 
-void arena_dalloc_large(chunk_t *c, page_t *pg, void *p)
+static void dalloc_large(chunk_t *c, page_t *pg, void *p, bool grown)
 {
     arena_t *a = c->arena;
     mutex_lock(&a->lock);
-    dalloc_large_locked(a, c, pg, p);
+    dalloc_large_locked(a, c, pg, p, grown);
     arena_maybe_decay(a);
     mutex_unlock(&a->lock);
 }
+
+void arena_dalloc_large(chunk_t *c, page_t *pg, void *p) { dalloc_large(c, pg, p, false); }
+void arena_dalloc_large_grown(chunk_t *c, page_t *pg, void *p) { dalloc_large(c, pg, p, true); }
 
 void arena_large_flush(void **ptrs, size_t n)
 {
@@ -672,7 +693,7 @@ void arena_large_flush(void **ptrs, size_t n)
         mutex_lock(&a->lock);
         for (; i < n && chunk_of(ptrs[i])->arena == a; i++) {
             chunk_t *c = chunk_of(ptrs[i]);
-            dalloc_large_locked(a, c, &c->pages[chunk_page_index(c, ptrs[i])], ptrs[i]);
+            dalloc_large_locked(a, c, &c->pages[chunk_page_index(c, ptrs[i])], ptrs[i], false);
         }
         arena_maybe_decay(a);
         mutex_unlock(&a->lock);

@@ -52,6 +52,8 @@ typedef struct arena {
     size_t nclean;              /* clean free pages inside chunks (retained) */
     size_t nactive;             /* pages in slabs and large blocks */
     unsigned purge_ticks;
+    size_t large_max;           /* pages of the longest large block freed since large_max_ms */
+    uint64_t large_max_ms;      /* (see arena_maybe_decay) */
     /* statistics */
     uint64_t large_nmalloc, large_ndalloc, large_nrequests;
     size_t large_allocated;     /* bytes in large blocks (page multiples) */
@@ -97,6 +99,9 @@ void arena_bin_flush(unsigned cls, void **ptrs, size_t n);
  * with page_ceil(size) + align - page <= SC_LARGE_MAX. */
 void *arena_alloc_large(arena_t *a, size_t size, size_t align, bool zero);
 void arena_dalloc_large(chunk_t *c, page_t *pg, void *p);
+/* The same for a block that realloc moved on to a bigger one: its length
+ * says nothing of the blocks to come (see arena_maybe_decay). */
+void arena_dalloc_large_grown(chunk_t *c, page_t *pg, void *p);
 /* Frees n large blocks (from a thread cache), one arena lock per run of
  * blocks of the same arena. */
 void arena_large_flush(void **ptrs, size_t n);
