@@ -47,4 +47,3 @@ long slab_region_index(const slab_t *s, const void *p)
     if ((uintptr_t)idx * ci->size != off) return -1;
     return idx;
 }
-
