@@ -145,14 +145,16 @@ static SC_NOINLINE bool reclaim(void)
     return arena_purge_all() + huge_purge() > 0;
 }
 
-static void *alloc_big(size_t size, size_t align, bool zero)
+/* own: a huge block (a mapping of its own) whatever the size; see
+ * SC_REALLOC_HUGE_MIN. */
+static void *alloc_big(size_t size, size_t align, bool zero, bool own)
 {
     if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX)) { errno = ENOMEM; return NULL; }
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     void *p;
     bool retried = false;
 again:
-    if (size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
+    if (!own && size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
         arena_t *a = tcache_arena();
         if (!a) { errno = ENOMEM; return NULL; }
         p = arena_alloc_large(a, size, align, zero);
@@ -169,7 +171,7 @@ again:
 static void *alloc_any(size_t size, bool zero)
 {
     if (size <= SC_TCACHE_LARGE_MAX) return alloc_cached(size, zero);
-    return alloc_big(size, os_page, zero);
+    return alloc_big(size, os_page, zero, false);
 }
 
 /* Every allocation that misses the fast path (all of them with prof or
@@ -180,6 +182,15 @@ static SC_NOINLINE void *alloc_slow(size_t size, bool zero, const void *caller)
     void *p = alloc_any(size, zero);
     if (unlikely(opt.prof) && p) prof_alloc(p, size, caller);
     return vg_alloc(p, size, zero);
+}
+
+/* realloc's new block for one that grows past SC_REALLOC_HUGE_MIN: a huge
+ * block, which grows further in place (config.h says why). */
+static SC_NOINLINE void *alloc_grown(size_t size, const void *caller)
+{
+    void *p = alloc_big(size, os_page, false, true);
+    if (unlikely(opt.prof) && p) prof_alloc(p, size, caller);
+    return vg_alloc(p, size, false);
 }
 
 #define CALLER() __builtin_return_address(0)
@@ -495,7 +506,7 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         }
         break;
     case BLOCK_HUGE:
-        if (size > SC_LARGE_MAX) {
+        if (size > SC_REALLOC_HUGE_MIN) {
             size_t old = b.usable;
             void *q = huge_realloc(b.huge, p, size);
             if (q) {
@@ -505,7 +516,8 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         }
         break;
     }
-    void *q = alloc_slow(size, false, CALLER());
+    void *q = size > b.usable && size > SC_REALLOC_HUGE_MIN ? alloc_grown(size, CALLER())
+                                                            : alloc_slow(size, false, CALLER());
     if (!q) return NULL;
     /* Every usable byte moves (malloc_usable_size lets the caller use
      * them); the caller may have asked for less, and memcheck would flag
@@ -544,7 +556,7 @@ static void *alloc_aligned_raw(size_t align, size_t size)
         }
     }
     if (size < SC_SMALL_MAX + 1) size = SC_SMALL_MAX + 1;
-    return alloc_big(size, align, false);
+    return alloc_big(size, align, false, false);
 }
 
 static void *alloc_aligned(size_t align, size_t size, const void *caller)

@@ -27,7 +27,8 @@ void *huge_alloc(size_t size, size_t align, bool zero);
  * start. */
 void huge_free(huge_t *h, void *p);
 /* Resizes in place or by moving pages (mremap), never copying; returns the
- * new address or NULL (the block is unchanged). new_size > SC_LARGE_MAX. */
+ * new address or NULL (the block is unchanged). new_size >
+ * SC_REALLOC_HUGE_MIN. */
 void *huge_realloc(huge_t *h, void *p, size_t new_size);
 
 /* Unmaps every cached mapping; returns the bytes released. */

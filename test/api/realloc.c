@@ -3,7 +3,8 @@
  * transition: small -> large -> huge -> large -> small, growth in small
  * steps through many classes, shrinking in place, huge growth (mremap)
  * and shrinking, and many blocks reallocated while others stay live;
- * bytes past the requested size that malloc_usable_size offered are kept.
+ * bytes past the requested size that malloc_usable_size offered are kept;
+ * a block that realloc grows past 256 KiB by moving it becomes huge.
  * Through the plain, sc_ and __libc_ names, plus reallocarray.
  *
  * SCTEST: static
@@ -175,6 +176,30 @@ static void check_usable_kept(const family_t *f)
     }
 }
 
+/* A block that realloc moves while it grows past 256 KiB becomes a huge
+ * block (a mapping of its own, which grows further in place); one that
+ * shrinks back under it leaves the huge blocks. */
+static void check_grown_huge(const family_t *f)
+{
+    uint64_t seed = 900;
+    size_t count0 = ctl_read_size("stats.huge.count");
+    char *p = f->malloc(100);
+    REQUIRE(p);
+    fill_pattern(p, 100, seed);
+    p = step(f, p, 100, 300 << 10, &seed); /* a small block cannot grow in place */
+    CHECKF(ctl_read_size("stats.huge.count") == count0 + 1, "%s: a block grown to 300 KiB is not huge", f->name);
+    p = step(f, p, 300 << 10, 700 << 10, &seed);
+    CHECK(ctl_read_size("stats.huge.count") == count0 + 1);
+    p = step(f, p, 700 << 10, 100 << 10, &seed);
+    CHECKF(ctl_read_size("stats.huge.count") == count0, "%s: a block shrunk to 100 KiB is still huge", f->name);
+    /* malloc itself keeps such sizes in the arenas */
+    char *q = f->malloc(300 << 10);
+    REQUIRE(q);
+    CHECK(ctl_read_size("stats.huge.count") == count0);
+    f->free(q);
+    f->free(p);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < NFAMILIES; i++) {
@@ -184,6 +209,7 @@ int main(void)
         check_gradual(f);
         check_many(f);
         check_usable_kept(f);
+        check_grown_huge(f);
         if (i == 0)
             check_huge(f); /* 300 MiB of filling: once */
     }
