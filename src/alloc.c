@@ -516,8 +516,8 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         }
         break;
     }
-    void *q = size > b.usable && size > SC_REALLOC_HUGE_MIN ? alloc_grown(size, CALLER())
-                                                            : alloc_slow(size, false, CALLER());
+    b.grown = size > b.usable;
+    void *q = b.grown && size > SC_REALLOC_HUGE_MIN ? alloc_grown(size, CALLER()) : alloc_slow(size, false, CALLER());
     if (!q) return NULL;
     /* Every usable byte moves (malloc_usable_size lets the caller use
      * them); the caller may have asked for less, and memcheck would flag
@@ -525,7 +525,6 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
     if (config_valgrind) VALGRIND_DISABLE_ERROR_REPORTING;
     memcpy(q, p, b.usable < size ? b.usable : size);
     if (config_valgrind) VALGRIND_ENABLE_ERROR_REPORTING;
-    b.grown = size > b.usable;
     free_block(p, &b);
     return q;
 }
