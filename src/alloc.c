@@ -145,21 +145,24 @@ static SC_NOINLINE bool reclaim(void)
     return arena_purge_all() + huge_purge() > 0;
 }
 
-/* own: a huge block (a mapping of its own) whatever the size; see
- * SC_REALLOC_HUGE_MIN. */
-static void *alloc_big(size_t size, size_t align, bool zero, bool own)
+/* own: a huge block (a mapping of its own) even if a page run could hold
+ * it, unless there are SC_HUGE_MAX_OWN huge blocks already; see
+ * SC_HUGE_MIN. grows: realloc's new block for one that grows (huge_alloc
+ * says why that matters). */
+static void *alloc_big(size_t size, size_t align, bool zero, bool own, bool grows)
 {
     if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX)) { errno = ENOMEM; return NULL; }
     if (!malloc_init()) { errno = ENOMEM; return NULL; }
     void *p;
     bool retried = false;
+    if (own && huge_blocks() >= SC_HUGE_MAX_OWN) own = false;
 again:
     if (!own && size <= SC_LARGE_MAX && page_ceil(size) + (align > os_page ? align - os_page : 0) <= SC_LARGE_MAX) {
         arena_t *a = tcache_arena();
         if (!a) { errno = ENOMEM; return NULL; }
         p = arena_alloc_large(a, size, align, zero);
     } else {
-        p = huge_alloc(size, align, zero);
+        p = huge_alloc(size, align, zero, grows);
     }
     if (unlikely(!p) && !retried && reclaim()) { retried = true; goto again; }
     if (unlikely(!p)) { errno = ENOMEM; return NULL; }
@@ -171,7 +174,7 @@ again:
 static void *alloc_any(size_t size, bool zero)
 {
     if (size <= SC_TCACHE_LARGE_MAX) return alloc_cached(size, zero);
-    return alloc_big(size, os_page, zero, false);
+    return alloc_big(size, os_page, zero, size > SC_HUGE_MIN, false);
 }
 
 /* Every allocation that misses the fast path (all of them with prof or
@@ -184,11 +187,10 @@ static SC_NOINLINE void *alloc_slow(size_t size, bool zero, const void *caller)
     return vg_alloc(p, size, zero);
 }
 
-/* realloc's new block for one that grows past SC_REALLOC_HUGE_MIN: a huge
- * block, which grows further in place (config.h says why). */
+/* realloc's new block for one that grows past SC_HUGE_MIN. */
 static SC_NOINLINE void *alloc_grown(size_t size, const void *caller)
 {
-    void *p = alloc_big(size, os_page, false, true);
+    void *p = alloc_big(size, os_page, false, true, true);
     if (unlikely(opt.prof) && p) prof_alloc(p, size, caller);
     return vg_alloc(p, size, false);
 }
@@ -506,7 +508,7 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         }
         break;
     case BLOCK_HUGE:
-        if (size > SC_REALLOC_HUGE_MIN) {
+        if (size > SC_HUGE_MIN) {
             size_t old = b.usable;
             void *q = huge_realloc(b.huge, p, size);
             if (q) {
@@ -517,7 +519,7 @@ SC_EXPORT void *sc_realloc(void *p, size_t size)
         break;
     }
     b.grown = size > b.usable;
-    void *q = b.grown && size > SC_REALLOC_HUGE_MIN ? alloc_grown(size, CALLER()) : alloc_slow(size, false, CALLER());
+    void *q = b.grown && size > SC_HUGE_MIN ? alloc_grown(size, CALLER()) : alloc_slow(size, false, CALLER());
     if (!q) return NULL;
     /* Every usable byte moves (malloc_usable_size lets the caller use
      * them); the caller may have asked for less, and memcheck would flag
@@ -555,7 +557,7 @@ static void *alloc_aligned_raw(size_t align, size_t size)
         }
     }
     if (size < SC_SMALL_MAX + 1) size = SC_SMALL_MAX + 1;
-    return alloc_big(size, align, false, false);
+    return alloc_big(size, align, false, false, false);
 }
 
 static void *alloc_aligned(size_t align, size_t size, const void *caller)

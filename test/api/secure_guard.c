@@ -262,21 +262,24 @@ static void check_chunks(void)
                (void *)v[i], u);
     }
 
-    /* A large block that ends where its chunk's back guard begins: a 2 MiB
-     * block, then one of exactly the bytes left between its end and that
-     * guard (best fit hands out that rest). Tried a few times, since a
-     * dirty run elsewhere may be taken first. */
-    enum { TRIES = 8 };
+    /* A large block that ends where its chunk's back guard begins: blocks
+     * of 256 KiB (the longest that malloc places in an arena; longer ones
+     * get mappings of their own) until one ends at most 256 KiB before
+     * that guard, then one of exactly the bytes left (best fit hands out
+     * that rest). A dirty run elsewhere may be taken first, hence the
+     * tries. */
+    enum { TRIES = 64 };
     char *t[2 * TRIES] = {0};
     int nt = 0, tail_seen = 0;
     for (int k = 0; k < TRIES && !tail_seen; k++) {
-        char *a = malloc(2 * MiB);
+        char *a = malloc(256 << 10);
         REQUIRE(a);
         t[nt++] = a;
         uintptr_t back = ((uintptr_t)a & ~(CHUNK - 1)) + CHUNK - pg, end = (uintptr_t)a + malloc_usable_size(a);
         char *b = a;
         if (end < back) {
-            if (back - end <= (64 << 10)) continue; /* small or thread-cached: not carved from that rest */
+            /* small or thread-cached below 64 KiB: not carved from that rest */
+            if (back - end <= (64 << 10) || back - end > (256 << 10)) continue;
             b = malloc(back - end);
             REQUIRE(b);
             t[nt++] = b;

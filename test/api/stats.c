@@ -9,7 +9,10 @@
  * that parses ("J", checked here and by python3 when present) and text
  * (NULL opts), to a callback or, with a NULL callback, to stderr; a
  * freed huge mapping decays, and splitting a cached one gives no backed
- * page back; sc_heap_check() returns 0.
+ * page back; a block of more than 256 KiB is a huge block, one of 256 KiB
+ * is not, one of 300 KiB takes no cached mapping of more than twice that,
+ * and past 4096 live huge blocks those up to 2 MiB go to the arenas
+ * (stats.huge.count stops there); sc_heap_check() returns 0.
  */
 #include "family.h"
 #include <fcntl.h>
@@ -474,6 +477,51 @@ static void check_huge_split_keeps_pages(void)
     REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
 }
 
+/* Blocks over SC_HUGE_MIN (256 KiB) get a mapping of their own; with
+ * SC_HUGE_MAX_OWN (4096) of them live, the next ones up to 2 MiB are page
+ * runs in an arena, so that a program with many such blocks does not run
+ * out of kernel VMAs (vm.max_map_count). The blocks are only touched at
+ * their first byte: 1.2 GB of address space, a few MB resident. */
+static void check_huge_route(void)
+{
+    enum { CAP = 4096, N = CAP + 16 };
+    const size_t kib = 1024;
+    size_t base = ctl_read_size("stats.huge.count");
+    char *a = malloc(256 * kib), *b = malloc(256 * kib + 1);
+    REQUIRE(a != NULL && b != NULL);
+    CHECKF(ctl_read_size("stats.huge.count") == base + 1,
+           "malloc(256 KiB) and malloc(256 KiB + 1): huge blocks %zu -> %zu, want one more",
+           base, ctl_read_size("stats.huge.count"));
+    free(a);
+    free(b);
+    /* With a 16 MiB mapping cached, a 300 KiB block takes at most twice
+     * its size, not the cached pages up to the first chunk boundary. */
+    char *big = malloc(16 << 20);
+    REQUIRE(big != NULL);
+    memset(big, 1, 16 << 20);
+    free(big);
+    char *c = malloc(300 * kib);
+    REQUIRE(c != NULL);
+    CHECKF(malloc_usable_size(c) <= 600 * kib, "malloc(300 KiB) with 16 MiB cached: %zu usable bytes, want at most 600 KiB",
+           malloc_usable_size(c));
+    free(c);
+    static char *v[N];
+    for (int i = 0; i < N; i++) {
+        REQUIRE((v[i] = malloc(300 * kib)) != NULL);
+        v[i][0] = (char)i;
+    }
+    size_t n = ctl_read_size("stats.huge.count");
+    CHECKF(n >= CAP && n < base + N, "%d blocks of 300 KiB live: %zu huge blocks (%zu before), want %d and the rest in arenas",
+           N, n, base, CAP);
+    for (int i = 0; i < N; i++) {
+        CHECKF(v[i][0] == (char)i, "block %d lost its first byte", i);
+        free(v[i]);
+    }
+    CHECKF(ctl_read_size("stats.huge.count") == base, "huge blocks %zu after freeing them all, want %zu",
+           ctl_read_size("stats.huge.count"), base);
+    sc_malloc_trim(0);
+}
+
 int main(void)
 {
     check_ctl_errors();
@@ -482,6 +530,7 @@ int main(void)
     check_stats_print();
     check_huge_cache_decays();
     check_huge_split_keeps_pages();
+    check_huge_route();
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
     return harness_summary();
 }
