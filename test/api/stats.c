@@ -11,8 +11,9 @@
  * freed huge mapping decays, and splitting a cached one gives no backed
  * page back; a block of more than 256 KiB is a huge block, one of 256 KiB
  * is not, one of 300 KiB takes no cached mapping of more than twice that,
- * and past 4096 live huge blocks those up to 2 MiB go to the arenas
- * (stats.huge.count stops there); sc_heap_check() returns 0.
+ * past 4096 live huge blocks those up to 2 MiB go to the arenas
+ * (stats.huge.count stops there), and a cached mapping of 1 MiB goes
+ * sooner than the decay time; sc_heap_check() returns 0.
  */
 #include "family.h"
 #include <fcntl.h>
@@ -424,6 +425,33 @@ static void check_huge_cache_decays(void)
     REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
 }
 
+/* With the default dirty_decay_ms (10 s), the cached mapping of a block
+ * that an arena could have held (1 MiB) goes after about 100 ms of small
+ * activity; that of a longer block (8 MiB) stays. */
+static void check_small_huge_decays_sooner(void)
+{
+    const size_t mib = 1 << 20;
+    sc_malloc_trim(0); /* an empty huge cache */
+    char *small = malloc(mib), *large = malloc(8 * mib);
+    REQUIRE(small != NULL && large != NULL);
+    memset(small, 1, mib);
+    memset(large, 1, 8 * mib);
+    free(small);
+    free(large);
+    size_t cached = ctl_read_size("stats.mapped");
+    usleep(250 * 1000);
+    static void *v[20000];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20000; i++) REQUIRE((v[i] = malloc(16 + (size_t)(i % 7) * 48)) != NULL);
+        for (int i = 0; i < 20000; i++) free(v[i]);
+    }
+    size_t after = ctl_read_size("stats.mapped");
+    CHECKF(after + mib <= cached && after + 8 * mib > cached,
+           "stats.mapped %zu with a 1 MiB and an 8 MiB mapping cached, %zu 250 ms later: want the 1 MiB one gone, "
+           "the 8 MiB one kept", cached, after);
+    sc_malloc_trim(0);
+}
+
 /* Taking a cached huge mapping for a shorter block gives the block the
  * pages up to the next chunk boundary instead of unmapping them, and keeps
  * the rest cached: no backed page is given back on the way; the block
@@ -529,6 +557,7 @@ int main(void)
     check_thread_counters();
     check_stats_print();
     check_huge_cache_decays();
+    check_small_huge_decays_sooner();
     check_huge_split_keeps_pages();
     check_huge_route();
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
