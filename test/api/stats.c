@@ -394,6 +394,17 @@ static void check_ctl_errors(void)
     CHECK(sc_ctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
 }
 
+/* Slow paths: fills and flushes of a few classes, many GC passes of the
+ * thread cache (which decay the huge cache). */
+static void small_activity(void)
+{
+    static void *v[20000];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20000; i++) REQUIRE((v[i] = malloc(16 + (size_t)(i % 7) * 48)) != NULL);
+        for (int i = 0; i < 20000; i++) free(v[i]);
+    }
+}
+
 /* A freed huge block's mapping is cached for reuse; once it is older than
  * dirty_decay_ms, small-allocation activity alone gives it back (the
  * thread cache's GC pass), without any further huge call. */
@@ -412,12 +423,7 @@ static void check_huge_cache_decays(void)
     CHECKF(mapped_freed + big > mapped_live, "a freed huge block was not cached: stats.mapped %zu -> %zu",
            mapped_live, mapped_freed);
     usleep(150 * 1000);
-    /* Slow paths: fills and flushes of a few classes, many GC passes. */
-    static void *v[20000];
-    for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < 20000; i++) REQUIRE((v[i] = malloc(16 + (size_t)(i % 7) * 48)) != NULL);
-        for (int i = 0; i < 20000; i++) free(v[i]);
-    }
+    small_activity();
     size_t mapped_after = ctl_read_size("stats.mapped");
     CHECKF(mapped_after + big <= mapped_freed,
            "stats.mapped %zu with a huge block, %zu once freed, %zu after the decay time and small activity",
@@ -440,11 +446,7 @@ static void check_small_huge_decays_sooner(void)
     free(large);
     size_t cached = ctl_read_size("stats.mapped");
     usleep(250 * 1000);
-    static void *v[20000];
-    for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < 20000; i++) REQUIRE((v[i] = malloc(16 + (size_t)(i % 7) * 48)) != NULL);
-        for (int i = 0; i < 20000; i++) free(v[i]);
-    }
+    small_activity();
     size_t after = ctl_read_size("stats.mapped");
     CHECKF(after + mib <= cached && after + 8 * mib > cached,
            "stats.mapped %zu with a 1 MiB and an 8 MiB mapping cached, %zu 250 ms later: want the 1 MiB one gone, "
