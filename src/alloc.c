@@ -7,8 +7,8 @@
  *     size <= SC_LOOKUP_MAX: class = sizeclass_lookup[]; tcache_pop()  -- done, no lock
  *     else / miss: alloc_slow(size)
  *       small: tcache_alloc_slow(cls) -> arena_bin_fill()   (bin lock, batch)
- *       large: arena_alloc_large()                          (arena lock)
- *       huge:  huge_alloc()                                 (mmap)
+ *       large, up to SC_HUGE_MIN: arena_alloc_large()       (arena lock)
+ *       huge, above:  huge_alloc()          (huge lock; cached mapping or mmap)
  *
  *   sc_free(p)
  *     rtree_in_arena_chunk(p) (one bit) -> chunk small map -> class;
