@@ -411,6 +411,7 @@ static void arena_decay_locked(arena_t *a, bool all)
         purge_oldest(a, 0, 0);
     } else {
         uint64_t now = os_now_ms(), decay = (uint64_t)opt.dirty_decay_ms;
+        if (a->large_max && now - a->large_max_ms >= decay) a->large_max = 0; /* the floor forgets it */
         purge_oldest(a, SIZE_MAX, now >= decay ? now - decay + 1 : 0);
     }
 }
@@ -427,15 +428,14 @@ static void arena_decay_locked(arena_t *a, bool all)
  * 44.4k, 0.16 -> 0.12 s, peak RSS +0.5%; once the longest block instead:
  * 63.9k, 0.14 s. Blocks that realloc moved on to a bigger one do not count
  * (bench/realloc: a buffer that outgrew the large classes, whose pages
- * the arena does not need: counted, its peak rose 88 -> 95 MB). */
+ * the arena does not need: counted, its peak rose 88 -> 95 MB). The
+ * block is forgotten by the periodic decay pass, which reads the clock
+ * anyway, not here on every call. */
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
     size_t floor = SC_DIRTY_FLOOR_BYTES >> os_page_shift;
-    if (a->large_max) {
-        if (os_now_ms() - a->large_max_ms >= (uint64_t)opt.dirty_decay_ms) a->large_max = 0;
-        else if (2 * a->large_max > floor) floor = 2 * a->large_max;
-    }
+    if (2 * a->large_max > floor) floor = 2 * a->large_max;
     size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         /* Down to 3/4 of the bound, so that a heap hovering at it is not
@@ -557,15 +557,15 @@ size_t arena_bin_fill(arena_t *a, unsigned cls, void **out, size_t n)
 
 /* Bin lock held; ci: the bin's class. Returns the slab if it became empty
  * and must be freed. The caller counts the region out of the bin. */
-static slab_t *bin_dalloc_locked(bin_t *b, chunk_t *c, void *p, const sizeclass_info_t ci)
+static slab_t *bin_dalloc_locked(bin_t *b, chunk_t *c, void *p, const sizeclass_info_t *ci)
 {
     page_t *pg = &c->pages[chunk_page_index(c, p)];
     if (pg->kind != PAGE_SMALL) sc_misuse(pg->kind <= PAGE_FREE_DIRTY ? "double free" : "invalid pointer", p);
     slab_t *s = pg->slab;
-    sc_assert(sizeclass_info[s->cls].size == ci.size);
+    sc_assert(sizeclass_info[s->cls].size == ci->size);
     slab_put(s, p, ci);
     if (s == b->cur) return NULL;
-    if (s->nfree == ci.nregs) {
+    if (s->nfree == ci->nregs) {
         /* Empty: give its pages back, unless it is the only slab left. */
         if (s->listed) bin_list_remove(b, s);
         if (!b->cur) { b->cur = s; return NULL; }
@@ -594,7 +594,7 @@ void arena_bin_flush(unsigned cls, void **ptrs, size_t n)
             void *p = ptrs[i];
             chunk_t *c = chunk_of(p);
             if (c->arena != a) { ptrs[left++] = p; continue; }
-            slab_t *s = bin_dalloc_locked(b, c, p, ci);
+            slab_t *s = bin_dalloc_locked(b, c, p, &ci);
             /* Freed under the bin lock (bin -> arena is the lock order), so
              * that fork() never sees a slab counted out of its bin whose
              * pages are not yet free. */

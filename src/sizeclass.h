@@ -78,9 +78,9 @@ SC_INLINE bool sizeclass_starts_region(unsigned bin, uint64_t off)
 
 /* Region index of a byte offset in a slab, by multiplication. Exact for
  * multiples of the size; callers check index * size == offset. */
-SC_INLINE uint32_t sizeclass_index(unsigned cls, uint32_t offset)
+SC_INLINE uint32_t sizeclass_index(const sizeclass_info_t *ci, uint64_t offset)
 {
-    return (uint32_t)(((uint64_t)offset * sizeclass_info[cls].recip) >> 32);
+    return (uint32_t)((offset * ci->recip) >> 32);
 }
 
 #endif

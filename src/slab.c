@@ -37,13 +37,3 @@ size_t slab_take(slab_t *s, void **out, size_t n)
     s->nfree -= (uint32_t)got;
     return got;
 }
-
-long slab_region_index(const slab_t *s, const void *p)
-{
-    uintptr_t off = (uintptr_t)p - (uintptr_t)slab_base(s);
-    const sizeclass_info_t *ci = &sizeclass_info[s->cls];
-    if (off >= (uintptr_t)ci->nregs * ci->size) return -1;
-    uint32_t idx = sizeclass_index(s->cls, (uint32_t)off);
-    if ((uintptr_t)idx * ci->size != off) return -1;
-    return idx;
-}

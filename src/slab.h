@@ -35,21 +35,34 @@ slab_t *slab_create(unsigned cls, char *base);
 void slab_destroy(slab_t *s);
 /* Takes up to n free regions, lowest address first; returns how many. */
 size_t slab_take(slab_t *s, void **out, size_t n);
+/* Region index of p in s, whose class geometry is ci, or -1 if p is not
+ * the start of one of its regions. */
+SC_INLINE long slab_index_of(const slab_t *s, const void *p, const sizeclass_info_t *ci)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)slab_base(s);
+    if (off >= (uintptr_t)ci->nregs * ci->size) return -1;
+    uint32_t idx = sizeclass_index(ci, off);
+    return (uintptr_t)idx * ci->size == off ? (long)idx : -1;
+}
+
+/* slab_index_of with the geometry looked up. */
+SC_INLINE long slab_region_index(const slab_t *s, const void *p)
+{
+    return slab_index_of(s, p, &sizeclass_info[s->cls]);
+}
+
 /* Marks p free again; ci: its class's sizeclass_info, which the caller
  * loads once for a whole flush of regions of one class. Aborts with a
  * message if p is not the start of a region of this slab or is already
  * free. */
-SC_INLINE void slab_put(slab_t *s, void *p, const sizeclass_info_t ci)
+SC_INLINE void slab_put(slab_t *s, void *p, const sizeclass_info_t *ci)
 {
-    uintptr_t off = (uintptr_t)p - (uintptr_t)slab_base(s);
-    uint32_t idx = (uint32_t)(((uint64_t)off * ci.recip) >> 32);
-    if (off >= (uintptr_t)ci.nregs * ci.size || (uintptr_t)idx * ci.size != off) sc_misuse("invalid pointer", p);
+    long idx = slab_index_of(s, p, ci);
+    if (idx < 0) sc_misuse("invalid pointer", p);
     uint64_t bit = 1ull << (idx % 64);
     if (s->bitmap[idx / 64] & bit) sc_misuse("double free", p);
     s->bitmap[idx / 64] |= bit;
     s->nfree++;
 }
-/* Region index of p, or -1 if p is not the start of a region. */
-long slab_region_index(const slab_t *s, const void *p);
 
 #endif

@@ -66,8 +66,8 @@ int main(void)
             }
         }
         for (uint32_t i = 0; i < ci->nregs; i++) {
-            CHECKF(sizeclass_index(c, i * ci->size) == i, "class %u region %u", c, i);
-            if (i) CHECKF(sizeclass_index(c, i * ci->size - 1) * ci->size != i * ci->size - 1,
+            CHECKF(sizeclass_index(ci, i * ci->size) == i, "class %u region %u", c, i);
+            if (i) CHECKF(sizeclass_index(ci, i * ci->size - 1) * ci->size != i * ci->size - 1,
                           "class %u offset %u taken for a region start", c, i * ci->size - 1);
         }
     }

@@ -24,8 +24,8 @@ static int dies_by_abort(void (*fn)(slab_t *), slab_t *s)
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
-static void put_twice(slab_t *s) { slab_put(s, slab_base(s), sizeclass_info[s->cls]); slab_put(s, slab_base(s), sizeclass_info[s->cls]); }
-static void put_interior(slab_t *s) { slab_put(s, slab_base(s) + 8, sizeclass_info[s->cls]); }
+static void put_twice(slab_t *s) { slab_put(s, slab_base(s), &sizeclass_info[s->cls]); slab_put(s, slab_base(s), &sizeclass_info[s->cls]); }
+static void put_interior(slab_t *s) { slab_put(s, slab_base(s) + 8, &sizeclass_info[s->cls]); }
 
 int main(void)
 {
@@ -50,11 +50,11 @@ int main(void)
             CHECK((char *)got[i] == mem + i * ci->size);
             CHECK(slab_region_index(s, got[i]) == (long)i);
         }
-        for (size_t i = 0; i < n; i += 2) slab_put(s, got[i], *ci);
+        for (size_t i = 0; i < n; i += 2) slab_put(s, got[i], ci);
         CHECK(s->nfree == (n + 1) / 2);
         size_t again = slab_take(s, got, n);
         CHECK(again == (n + 1) / 2 && s->nfree == 0);
-        for (size_t i = 0; i < ci->nregs; i++) slab_put(s, mem + i * ci->size, *ci);
+        for (size_t i = 0; i < ci->nregs; i++) slab_put(s, mem + i * ci->size, ci);
         CHECK(s->nfree == ci->nregs);
         if (cls == 3) {
             slab_take(s, got, ci->nregs);
