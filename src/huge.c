@@ -13,7 +13,9 @@
  * one is split), because mapping and faulting in fresh pages costs far
  * more than the allocation itself. A request that no one cached mapping
  * fits gets a fresh range into which cached mappings' pages are moved
- * (mremap), so only what the cache cannot cover is faulted in. Cached
+ * (mremap), so only what the cache cannot cover is faulted in; a block up
+ * to SC_LARGE_MAX grows a shorter cached mapping where it is instead,
+ * unless a longer one than any such block can take is cached. Cached
  * mappings older than dirty_decay_ms, or beyond the bound below, are
  * unmapped.
  *
@@ -116,8 +118,12 @@ static void note_live_locked(void)
  * MB with 100 ms; bench/mixed 157.6 MB and 46.4k page faults either way
  * (and 178 MB, 78k in the arenas); with 1 s, python3 249.9 MB. Bounding
  * their bytes instead (at most 4, 8 or 16 MiB cached) gave python3 243-250
- * MB and bench/mixed 127k, 80k or 54k page faults. */
-#define HUGE_SMALL_DECAY_MS 100
+ * MB and bench/mixed 127k, 80k or 54k page faults. 50 rather than 100 ms
+ * since such a block that finds no cached mapping grows a shorter one
+ * (huge_cache_grow), which leaves more of them cached than gathering did:
+ * bench/mixed 168.3 MB with 100 ms, 163.6 with 50 (160.4 before either);
+ * python3 the same. */
+#define HUGE_SMALL_DECAY_MS 50
 
 /* huge_lock held: removes cached mappings older than the decay time (see
  * HUGE_SMALL_DECAY_MS), then the oldest ones until at most keep bytes and
@@ -341,18 +347,20 @@ static void *huge_map(size_t mapped, size_t align)
  * keeps its (aligned) start cached. *reused: the bytes moved in (they
  * hold old data). NULL if nothing is cached or the range cannot be
  * mapped. Not in secure mode: a cached mapping's guard page would be
- * left behind in the middle of the block.
+ * left behind in the middle of the block. Only mappings longer than
+ * min_src give pages (see huge_alloc).
  *
  * Measured on bench/large (600 blocks of 64 KiB .. 64 MiB, 4 live, every
  * page written; cache bound live + 64 MiB): growing the largest cached
  * mapping instead (the one mremap that extends it) took 437k page faults
  * and 0.83 s, with a peak of 167 MB; gathering 346k, 0.61 s, 150 MB. */
-static void *huge_cache_gather(size_t mapped, size_t align, size_t *reused)
+static void *huge_cache_gather(size_t mapped, size_t align, size_t min_src, size_t *reused)
 {
     *reused = 0;
     if (guard) return NULL;
     mutex_lock(&huge_lock);
-    bool any = ncached > 0;
+    bool any = false;
+    for (size_t i = 0; i < ncached && !any; i++) any = cache[i].mapped > min_src;
     mutex_unlock(&huge_lock);
     if (!any) return NULL;
     char *q = huge_map(mapped, align);
@@ -362,7 +370,7 @@ static void *huge_cache_gather(size_t mapped, size_t align, size_t *reused)
         size_t best = ncached;
         for (size_t i = 0; i < ncached; i++)
             if (best == ncached || cache[i].mapped > cache[best].mapped) best = i;
-        if (best == ncached) {
+        if (best == ncached || cache[best].mapped <= min_src) {
             mutex_unlock(&huge_lock);
             break;
         }
@@ -388,6 +396,39 @@ static void *huge_cache_gather(size_t mapped, size_t align, size_t *reused)
     return q;
 }
 
+/* The longest cached mapping shorter than mapped bytes (and aligned to
+ * align), grown where it is to mapped bytes: mremap without moving, one
+ * system call that moves no page, so no other CPU's TLB is flushed. The
+ * address space behind a mapping up to its chunk boundary is ours unless
+ * the kernel has put another mapping there since; then it stays cached
+ * and this gives NULL. *reused: the bytes that were cached (old data);
+ * the pages past them are faulted in as the block is written. Not in
+ * secure mode: the guard page behind the mapping would end up inside the
+ * block. */
+static void *huge_cache_grow(size_t mapped, size_t align, size_t *reused)
+{
+    if (guard) return NULL;
+    mutex_lock(&huge_lock);
+    size_t best = ncached;
+    for (size_t i = 0; i < ncached; i++) {
+        if (cache[i].mapped >= mapped || ((uintptr_t)cache[i].addr & (align - 1))) continue;
+        if (best == ncached || cache[i].mapped > cache[best].mapped) best = i;
+    }
+    if (best == ncached) {
+        mutex_unlock(&huge_lock);
+        return NULL;
+    }
+    huge_cached_t e = cache[best];
+    cache_remove(best);
+    mutex_unlock(&huge_lock);
+    if (os_resize_in_place(e.addr, e.mapped, mapped)) {
+        *reused = e.mapped;
+        return e.addr;
+    }
+    huge_cache_put(e.addr, e.mapped);
+    return NULL;
+}
+
 void *huge_alloc(size_t size, size_t align, bool zero, bool grows)
 {
     size_t mapped = page_ceil(size);
@@ -403,7 +444,8 @@ void *huge_alloc(size_t size, size_t align, bool zero, bool grows)
      * 0.45 -> 0.77 s in the system calls of gathering. A block that
      * realloc moves while it grows takes any: it grows into it (limited
      * too, bench/realloc's peak went 83 -> 110 MB). */
-    size_t most = mapped <= SC_LARGE_MAX && !grows ? 2 * mapped : SIZE_MAX;
+    bool small = mapped <= SC_LARGE_MAX && !grows;
+    size_t most = small ? 2 * mapped : SIZE_MAX;
     huge_t *h = NULL;
     void *p = huge_cache_take(&mapped, align, most, &h);
     if (!h && !(h = base_alloc(sizeof(huge_t)))) {
@@ -412,8 +454,23 @@ void *huge_alloc(size_t size, size_t align, bool zero, bool grows)
         return NULL;
     }
     if (p && zero) memset(p, 0, size);
+    /* No cached mapping fits. A block up to SC_LARGE_MAX gathers pages only
+     * from mappings longer than that (none of its peers takes those whole),
+     * else it grows the longest shorter one. Gathering from any mapping
+     * broke up the very ones the next blocks would have taken: they missed
+     * too, and gathered in turn, each time with a fresh aligned range and
+     * page moves (mremap), which flush the TLB of every CPU that runs one
+     * of the process's threads. bench/mixed -t 2 -n 250k -k 1000 (1% of
+     * the blocks 256 KiB to 1 MiB): 8% of those blocks gathered; 718
+     * mremap and 842 munmap calls, 16% of the time in the kernel, 0.39 s
+     * (tcmalloc 0.30 s); now 73 and 96, 7%, 0.29-0.33 s, page faults 12.6k
+     * -> 13.4k. bench/large (one thread, so no other CPU to flush) keeps
+     * gathering from its long mappings: 0.10 s, 36.4k faults either way;
+     * growing instead of that took 0.16-0.19 s and 66-81k faults. */
     size_t reused;
-    if (!p && (p = huge_cache_gather(mapped, align, &reused)) && zero)
+    if (!p && (p = huge_cache_gather(mapped, align, small ? SC_LARGE_MAX : 0, &reused)) && zero)
+        memset(p, 0, reused < size ? reused : size);
+    if (!p && small && (p = huge_cache_grow(mapped, align, &reused)) && zero)
         memset(p, 0, reused < size ? reused : size);
     if (!p) p = huge_map(mapped, align);
     if (!p && ncached) {

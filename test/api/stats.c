@@ -12,8 +12,10 @@
  * page back; a block of more than 256 KiB is a huge block, one of 256 KiB
  * is not, one of 300 KiB takes no cached mapping of more than twice that,
  * past 4096 live huge blocks those up to 2 MiB go to the arenas
- * (stats.huge.count stops there), and a cached mapping of 1 MiB goes
- * sooner than the decay time; sc_heap_check() returns 0.
+ * (stats.huge.count stops there), a cached mapping of 1 MiB goes
+ * sooner than the decay time, and one of 900 KiB that no cached mapping
+ * fits grows the longest shorter one where it is; sc_heap_check()
+ * returns 0.
  */
 #include "family.h"
 #include <fcntl.h>
@@ -432,7 +434,7 @@ static void check_huge_cache_decays(void)
 }
 
 /* With the default dirty_decay_ms (10 s), the cached mapping of a block
- * that an arena could have held (1 MiB) goes after about 100 ms of small
+ * that an arena could have held (1 MiB) goes after about 50 ms of small
  * activity; that of a longer block (8 MiB) stays. */
 static void check_small_huge_decays_sooner(void)
 {
@@ -507,6 +509,40 @@ static void check_huge_split_keeps_pages(void)
     REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
 }
 
+/* A block up to 2 MiB that no cached mapping fits, with only shorter ones
+ * cached, grows the longest of them where it is (no page moves): it gets
+ * that mapping's address, and calloc clears the old bytes. Not in secure
+ * mode (a guard page lies behind every mapping). Nothing decays meanwhile
+ * (dirty_decay_ms -1), however slow the variant. */
+static void check_huge_grows_shorter_cached(void)
+{
+    bool secure = false;
+    size_t slen = sizeof secure;
+    REQUIRE(sc_ctl("opt.secure", &secure, &slen, NULL, 0) == 0);
+    if (secure) return;
+    int64_t decay = -1, old = 0;
+    size_t len = sizeof old;
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", &old, &len, &decay, sizeof decay) == 0);
+    const size_t kib = 1024;
+    sc_malloc_trim(0); /* an empty huge cache */
+    char *a = malloc(300 * kib), *b = malloc(400 * kib);
+    REQUIRE(a != NULL && b != NULL);
+    memset(a, 0x5a, 300 * kib);
+    memset(b, 0x5a, 400 * kib);
+    free(a);
+    free(b);
+    char *c = calloc(1, 900 * kib);
+    REQUIRE(c != NULL);
+    CHECKF(c == b, "calloc(900 KiB) with mappings of 300 and 400 KiB cached: %p, want the longer one grown where it is (%p)",
+           (void *)c, (void *)b);
+    CHECKF(malloc_usable_size(c) >= 900 * kib, "calloc(900 KiB) has %zu usable bytes", malloc_usable_size(c));
+    size_t at = find_byte_not(c, 900 * kib, 0);
+    CHECKF(at == (size_t)-1, "calloc(900 KiB) from a grown cached mapping: byte %zu is not zero", at);
+    free(c);
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
+    sc_malloc_trim(0);
+}
+
 /* Blocks over SC_HUGE_MIN (256 KiB) get a mapping of their own; with
  * SC_HUGE_MAX_OWN (4096) of them live, the next ones up to 2 MiB are page
  * runs in an arena, so that a program with many such blocks does not run
@@ -561,6 +597,7 @@ int main(void)
     check_huge_cache_decays();
     check_small_huge_decays_sooner();
     check_huge_split_keeps_pages();
+    check_huge_grows_shorter_cached();
     check_huge_route();
     CHECKF(sc_heap_check() == 0, "sc_heap_check found problems");
     return harness_summary();
