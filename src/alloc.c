@@ -125,9 +125,14 @@ static void *alloc_class(unsigned cls)
     return p;
 }
 
-/* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX. */
+/* Small sizes, and large ones up to SC_TCACHE_LARGE_MAX. The first
+ * allocation of a process can come here before the library constructor
+ * has run (a constructor of a library loaded before this one allocates):
+ * the class table and the options must be set up before they are read,
+ * or every size maps to class 0 (an 8-byte region for any request). */
 static void *alloc_cached(size_t size, bool zero)
 {
+    if (!malloc_init()) { errno = ENOMEM; return NULL; }
     unsigned cls = sizeclass_of(size + canary_room(size));
     void *p = alloc_class(cls);
     if (!p) return NULL;

@@ -9,7 +9,7 @@
 # and bzip2 round trips, and tar creating and listing an archive.
 # A tool that is not installed is skipped alone, named on the summary line;
 # if none is there, the test says SKIP.
-# SCTEST: variants=release,debug,ubsan timeout=240
+# SCTEST: variants=release,debug,ubsan,secure timeout=240
 # shellcheck source=test/preload/common.sh
 . "$(dirname "$0")/common.sh"
 
