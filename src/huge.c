@@ -399,9 +399,10 @@ static void *huge_cache_gather(size_t mapped, size_t align, size_t min_src, size
 /* The longest cached mapping shorter than mapped bytes (and aligned to
  * align), grown where it is to mapped bytes: mremap without moving, one
  * system call that moves no page, so no other CPU's TLB is flushed. The
- * address space behind a mapping up to its chunk boundary is ours unless
- * the kernel has put another mapping there since; then it stays cached
- * and this gives NULL. *reused: the bytes that were cached (old data);
+ * address space behind a mapping up to its chunk boundary was left free
+ * when it was mapped (os_map_aligned trims it) and usually still is; if
+ * the kernel has put another mapping there since, the mapping stays
+ * cached and this gives NULL. *reused: the bytes that were cached (old data);
  * the pages past them are faulted in as the block is written. Not in
  * secure mode: the guard page behind the mapping would end up inside the
  * block. */
