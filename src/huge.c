@@ -228,6 +228,20 @@ static void node_put(huge_t *h)
     mutex_unlock(&huge_lock);
 }
 
+/* huge_lock held: the index of the shortest cached mapping of lo to hi
+ * bytes whose address is aligned to align (with longest: the longest);
+ * ncached if there is none. */
+static size_t cache_pick(size_t lo, size_t hi, size_t align, bool longest)
+{
+    size_t best = ncached;
+    for (size_t i = 0; i < ncached; i++) {
+        size_t m = cache[i].mapped;
+        if (m < lo || m > hi || ((uintptr_t)cache[i].addr & (align - 1))) continue;
+        if (best == ncached || (longest ? m > cache[best].mapped : m < cache[best].mapped)) best = i;
+    }
+    return best;
+}
+
 /* The smallest cached mapping of at least *mapped bytes aligned to align.
  * A longer one is split at the first chunk boundary past the request (and
  * its guard): the tail stays cached (its pages are still backed and
@@ -254,11 +268,7 @@ static void *huge_cache_take(size_t *mapped, size_t align, size_t most, huge_t *
     size_t gap_len = 0;
     mutex_lock(&huge_lock);
     if (node) *node = node_take_locked();
-    size_t best = ncached;
-    for (size_t i = 0; i < ncached; i++) {
-        if (cache[i].mapped < *mapped || cache[i].mapped > most || ((uintptr_t)cache[i].addr & (align - 1))) continue;
-        if (best == ncached || cache[i].mapped < cache[best].mapped) best = i;
-    }
+    size_t best = cache_pick(*mapped, most, align, false);
     if (best < ncached) {
         huge_cached_t e = cache[best];
         p = e.addr;
@@ -359,18 +369,15 @@ static void *huge_cache_gather(size_t mapped, size_t align, size_t min_src, size
     *reused = 0;
     if (guard) return NULL;
     mutex_lock(&huge_lock);
-    bool any = false;
-    for (size_t i = 0; i < ncached && !any; i++) any = cache[i].mapped > min_src;
+    bool any = cache_pick(min_src + 1, SIZE_MAX, 1, true) < ncached;
     mutex_unlock(&huge_lock);
     if (!any) return NULL;
     char *q = huge_map(mapped, align);
     if (!q) return NULL;
     while (*reused < mapped) {
         mutex_lock(&huge_lock);
-        size_t best = ncached;
-        for (size_t i = 0; i < ncached; i++)
-            if (best == ncached || cache[i].mapped > cache[best].mapped) best = i;
-        if (best == ncached || cache[best].mapped <= min_src) {
+        size_t best = cache_pick(min_src + 1, SIZE_MAX, 1, true);
+        if (best == ncached) {
             mutex_unlock(&huge_lock);
             break;
         }
@@ -410,11 +417,7 @@ static void *huge_cache_grow(size_t mapped, size_t align, size_t *reused)
 {
     if (guard) return NULL;
     mutex_lock(&huge_lock);
-    size_t best = ncached;
-    for (size_t i = 0; i < ncached; i++) {
-        if (cache[i].mapped >= mapped || ((uintptr_t)cache[i].addr & (align - 1))) continue;
-        if (best == ncached || cache[i].mapped > cache[best].mapped) best = i;
-    }
+    size_t best = cache_pick(0, mapped - 1, align, true);
     if (best == ncached) {
         mutex_unlock(&huge_lock);
         return NULL;
