@@ -2,6 +2,7 @@
  * Message formatting without stdio or malloc, and the fatal paths.
  */
 #include "debug.h"
+#include "os.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -80,10 +81,10 @@ size_t fmt_format(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
-static void write_all(int fd, const char *s, size_t n)
+void sc_write_stderr(const char *s, size_t n)
 {
     while (n) {
-        ssize_t w = write(fd, s, n);
+        long w = os_write(2, s, n);
         if (w <= 0) return;
         s += w; n -= (size_t)w;
     }
@@ -96,7 +97,7 @@ void fmt_stderr(const char *fmt, ...)
     va_start(ap, fmt);
     size_t n = fmt_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    write_all(2, buf, n);
+    sc_write_stderr(buf, n);
 }
 
 void sc_misuse(const char *what, const void *ptr)

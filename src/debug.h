@@ -40,6 +40,9 @@ size_t fmt_vformat(char *buf, size_t size, const char *fmt, __builtin_va_list ap
 size_t fmt_format(char *buf, size_t size, const char *fmt, ...);
 /* Writes a formatted line to stderr with write(2). */
 void fmt_stderr(const char *fmt, ...);
+/* Writes n bytes to stderr with write(2) (os_write: never a cancellation
+ * point), as much as the kernel takes. */
+void sc_write_stderr(const char *s, size_t n);
 
 /* Reports client misuse ("double free", "invalid pointer") naming the
  * pointer, then aborts. Always on. */

@@ -1,6 +1,7 @@
 /*
  * os: mmap, munmap, mremap, mprotect and madvise, the page size and the CPU
- * count.
+ * count, and the allocator's own file I/O (none of it a cancellation
+ * point).
  * Every function returns failure to the caller; the callers decide.
  * errno is preserved across calls that succeed, so that free() never
  * changes it.
@@ -173,10 +174,10 @@ static bool batch_refused; /* the kernel has no process_madvise(MADV_DONTNEED, P
 static bool seccomp_filtered(void)
 {
     int saved = errno;
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    int fd = os_open("/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
     char buf[4096];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-    if (fd >= 0) close(fd);
+    long n = fd >= 0 ? os_read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0) os_close(fd);
     errno = saved;
     if (n <= 0) return true;
     buf[n] = 0;
@@ -261,3 +262,14 @@ uint64_t os_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+int os_open(const char *path, int flags, unsigned mode)
+{
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+long os_read(int fd, void *buf, size_t n) { return syscall(SYS_read, fd, buf, n); }
+
+long os_write(int fd, const void *buf, size_t n) { return syscall(SYS_write, fd, buf, n); }
+
+int os_close(int fd) { return (int)syscall(SYS_close, fd); }

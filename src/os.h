@@ -56,6 +56,17 @@ void os_want_huge_pages(void *addr, size_t size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
 
+/* The files the allocator reads and writes itself (/proc/self/status,
+ * messages on stderr, heap profiles), through raw system calls: glibc's
+ * open, read, write and close are cancellation points, and a thread with a
+ * cancellation pending would be unwound out of malloc or free with a lock
+ * held, hanging the next thread on that arena (test/stress/cancel). The
+ * results and errno are the kernel's. */
+int os_open(const char *path, int flags, unsigned mode);
+long os_read(int fd, void *buf, size_t n);
+long os_write(int fd, const void *buf, size_t n);
+int os_close(int fd);
+
 SC_INLINE size_t page_ceil(size_t n) { return (n + os_page - 1) & ~(os_page - 1); }
 
 #endif

@@ -266,7 +266,7 @@ typedef struct dump_writer {
 static void dump_flush(dump_writer_t *w)
 {
     for (size_t off = 0; off < w->len && !w->err;) {
-        ssize_t n = write(w->fd, w->buf + off, w->len - off);
+        long n = os_write(w->fd, w->buf + off, w->len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) w->err = n < 0 ? errno : EIO;
         else off += (size_t)n;
@@ -289,17 +289,17 @@ static void dump_printf(dump_writer_t *w, const char *fmt, ...)
 static void dump_maps(dump_writer_t *w)
 {
     dump_flush(w);
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = os_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return;
     for (;;) {
-        ssize_t n = read(fd, w->buf, sizeof(w->buf));
+        long n = os_read(fd, w->buf, sizeof(w->buf));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         w->len = (size_t)n;
         dump_flush(w);
         if (w->err) break;
     }
-    close(fd);
+    os_close(fd);
 }
 
 /* Under prof_lock. */
@@ -340,7 +340,7 @@ int prof_dump(const char *path)
         fmt_format(name, sizeof(name), "%s.%d.%u.heap", opt.prof_prefix, (int)getpid(), seq);
         path = name;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = os_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return errno;
     SC_SPARSE static dump_writer_t w; /* 4 KiB: not on a thread's stack; guarded by prof_lock */
     mutex_lock(&prof_lock);
@@ -351,7 +351,7 @@ int prof_dump(const char *path)
     dump_flush(&w);
     int err = w.err;
     mutex_unlock(&prof_lock);
-    if (close(fd) != 0 && !err) err = errno;
+    if (os_close(fd) != 0 && !err) err = errno;
     return err;
 }
 

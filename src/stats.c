@@ -114,13 +114,7 @@ typedef struct writer {
 static void write_stderr(void *opaque, const char *text)
 {
     (void)opaque;
-    size_t n = strlen(text);
-    while (n) {
-        ssize_t w = write(2, text, n);
-        if (w <= 0) return;
-        text += w;
-        n -= (size_t)w;
-    }
+    sc_write_stderr(text, strlen(text));
 }
 
 static void w_flush(writer_t *w)
@@ -324,7 +318,8 @@ SC_EXPORT void sc_malloc_stats(void)
 
 /* glibc's malloc_info: its XML shape, one <heap> per arena in use, filled
  * from the same counters. The text is formatted first and written to the
- * caller's stream afterwards, with no allocator lock held. */
+ * caller's stream afterwards, with no allocator lock held. fputs may be a
+ * cancellation point: cancellation waits while info_lock is held. */
 static void xml_cb(void *opaque, const char *text) { fputs(text, (FILE *)opaque); }
 
 SC_EXPORT int sc_malloc_info(int options, FILE *fp)
@@ -339,6 +334,8 @@ SC_EXPORT int sc_malloc_info(int options, FILE *fp)
     w.cb = xml_cb;
     w.opaque = fp;
     w.n = 0;
+    int cancel_state;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     pthread_mutex_lock(&info_lock);
     w_printf(&w, "<malloc version=\"1\">\n");
     for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
@@ -370,6 +367,7 @@ SC_EXPORT int sc_malloc_info(int options, FILE *fp)
     w_printf(&w, "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n</malloc>\n",
              s.mapped, s.mapped);
     pthread_mutex_unlock(&info_lock);
+    pthread_setcancelstate(cancel_state, NULL);
     w_flush(&w);
     return 0;
 }
