@@ -1,7 +1,12 @@
 /*
  * init: the first allocation of any thread (or the library constructor,
  * whichever comes first) runs malloc_init_slow under a static lock. It uses
- * only system calls, getenv and static storage.
+ * only system calls, secure_getenv and static storage.
+ *
+ * SCMALLOC_CONF is read with secure_getenv: a setuid, setgid or
+ * file-capability program (AT_SECURE) ignores it, as glibc ignores its own
+ * tunables there. Otherwise the user who starts such a program could make
+ * it write heap profiles as root wherever prof_prefix points.
  *
  * fork(): the prepare handler takes every allocator lock in the lock order
  * (mutex.h); the parent releases them; the child re-creates them, since
@@ -18,6 +23,7 @@
  * resident memory (bench/micro, 1 thread, under setarch -R: RssFile 1472
  * -> 1408 KiB).
  */
+#define _GNU_SOURCE
 #include "init.h"
 #include "alloc.h"
 #include "arena.h"
@@ -72,7 +78,7 @@ bool malloc_init_slow(void)
         return true;
     }
     os_init();
-    options_parse(getenv("SCMALLOC_CONF"));
+    options_parse(secure_getenv("SCMALLOC_CONF"));
     base_init();
     sizeclass_init();
     arenas_init();

@@ -35,7 +35,7 @@ uint64_t os_faults_injected;
 
 static void os_faults_init(void)
 {
-    const char *s = getenv("SCMALLOC_FAULTS");
+    const char *s = secure_getenv("SCMALLOC_FAULTS");
     if (!s) return;
     bool random = strncmp(s, "random:", 7) == 0;
     if (!random && strncmp(s, "every:", 6) != 0) return;
