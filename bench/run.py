@@ -61,6 +61,7 @@ import datetime
 import math
 import os
 import platform
+import random
 import re
 import shlex
 import shutil
@@ -78,6 +79,7 @@ BIN = os.path.join(BENCH, "bin")
 SPAWN = os.path.join(BIN, "spawn")
 PYTHON = "/usr/bin/python3"      # Debian's, not whatever python3 is first in PATH
 SQLITE = "/usr/bin/sqlite3"
+GXX = "/usr/bin/g++"
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 
 ALL_ALLOCATORS = ["scmalloc", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
@@ -99,7 +101,7 @@ PEERS = {
 # ---------------------------------------------------------------- workloads
 #
 # Each workload: name -> dict(kind, args per size, note). kind "bin" runs
-# bench/bin/<prog>; "python" and "sqlite" run the real programs. Sizes:
+# bench/bin/<prog>; "python", "sqlite" and "gxx" run the real programs. Sizes:
 # full (make bench), quick (make bench-quick), ci (make bench-ci).
 
 
@@ -140,6 +142,9 @@ WORKLOADS["python-malloc"] = {"kind": "python", "full": 100000, "quick": 15000, 
                               "note": "the same with PYTHONMALLOC=malloc"}
 WORKLOADS["sqlite"] = {"kind": "sqlite", "full": 200000, "quick": 25000, "ci": 2000,
                        "note": "/usr/bin/sqlite3 :memory: inserts, indexes, joins, updates"}
+WORKLOADS["gxx"] = {"kind": "gxx", "full": 4, "quick": 1, "ci": 1,
+                    "note": "/usr/bin/g++ -O1 builds a generated C++ program (std::map, std::sort, "
+                            "std::string over N distinct types), which then runs; its output checked"}
 
 # Thread-scaling runs: per-thread work is fixed, the --threads list varies.
 SCALING = {
@@ -219,6 +224,43 @@ def sqlite_script(n):
     lines.append("SELECT group_concat(id) FROM (SELECT id FROM t ORDER BY name LIMIT 5);")
     out.append(",".join(str(r[0]) for r in sorted(kept, key=lambda r: r[2])[:5]))
     return "\n".join(lines) + "\n", "\n".join(out) + "\n"
+
+# ------------------------------------------------------------- g++ input
+
+
+def cxx_program(n):
+    """C++ source of a program with n functions, each over a type of its own
+    (so g++ instantiates std::map, std::vector and std::sort n times), and
+    the exact output it must print, computed here the same way."""
+    rnd = random.Random(4242)
+    mask = (1 << 64) - 1
+    src = ["#include <algorithm>", "#include <cstdio>", "#include <map>", "#include <string>", "#include <vector>", ""]
+    calls = []
+    total = 0
+    for i in range(n):
+        k, a, b, c = 20 + rnd.randrange(60), rnd.randrange(1, 1000), rnd.randrange(7, 97), rnd.randrange(1, 10 ** 6)
+        src += ["struct T%d { std::string v; int tag; };" % i,
+                "static unsigned long f%d()" % i,
+                "{",
+                "    std::map<int, T%d> m;" % i,
+                "    for (int j = 0; j < %d; j++) m[(j * %d) %% %d] = T%d{std::to_string(j * %d), j};" % (k, a, b, i, c),
+                "    std::vector<std::pair<int, T%d>> v(m.begin(), m.end());" % i,
+                "    std::sort(v.begin(), v.end(), [](const auto &x, const auto &y) { return x.second.v < y.second.v; });",
+                "    unsigned long s = 0;",
+                "    for (const auto &p : v) s = s * 31 + (unsigned long)p.first + p.second.v.size() + (unsigned long)p.second.tag;",
+                "    return s;",
+                "}",
+                ""]
+        calls.append("    s = s * 1000003ul + f%d();" % i)
+        m = {}
+        for j in range(k):
+            m[(j * a) % b] = (str(j * c), j)    # later keys overwrite, as map::operator[] does
+        f = 0
+        for key, (val, tag) in sorted(m.items(), key=lambda kv: kv[1][0]):
+            f = (f * 31 + key + len(val) + tag) & mask
+        total = (total * 1000003 + f) & mask
+    src += ["int main()", "{", "    unsigned long s = 0;"] + calls + ['    std::printf("%lu\\n", s);', "    return 0;", "}"]
+    return "\n".join(src) + "\n", "%d\n" % total
 
 # ------------------------------------------------------------- allocators
 
@@ -405,6 +447,20 @@ def workload_cmd(name, size, workdir):
     if w["kind"] == "python":
         return [PYTHON, os.path.join(BENCH, "py_work.py"), str(w[size])], dict(w["env"]), None, None
     n = w[size]
+    if w["kind"] == "gxx":
+        # g++ (with cc1plus, as and ld under it) builds the program, which
+        # then runs: the peak RSS is the largest of them, cc1plus's.
+        path = os.path.join(workdir, "gxx_%d.cc" % n)
+        exe = os.path.join(workdir, "gxx_%d.bin" % n)
+        if path not in _generated:
+            _generated.add(path)
+            text, expected = cxx_program(n)
+            with open(path, "w") as f:
+                f.write(text)
+            with open(path + ".expected", "w") as f:
+                f.write(expected)
+        return (["/bin/sh", "-c", '"$1" -O1 -o "$2" "$3" && "$2"', "sh", GXX, exe, path], {}, None,
+                open(path + ".expected").read())
     path = os.path.join(workdir, "sqlite_%d.sql" % n)
     exp_path = path + ".expected"
     if path not in _generated:          # once per invocation, so it never goes stale
@@ -423,6 +479,8 @@ def workload_available(name):
         return "%s not installed (apt-get install python3)" % PYTHON
     if kind == "sqlite" and not os.path.exists(SQLITE):
         return "%s not installed (apt-get install sqlite3)" % SQLITE
+    if kind == "gxx" and not os.path.exists(GXX):
+        return "%s not installed (apt-get install g++)" % GXX
     return ""
 
 
@@ -600,7 +658,7 @@ def main():
                     continue
                 ok, why, wall, rss, result, repro = run_one(
                     argv, allocs[n]["lib"], dict(env or {}, **allocs[n].get("env", {})), timeout, stdin_path, expected,
-                    need_result=WORKLOADS[w]["kind"] != "sqlite")
+                    need_result=WORKLOADS[w]["kind"] not in ("sqlite", "gxx"))
                 x = Run()
                 x.workload, x.alloc, x.rep, x.ok, x.why, x.wall, x.rss, x.result, x.cmd, x.threads = \
                     w, n, rep, ok, why, wall, rss, result, repro, None
@@ -673,7 +731,7 @@ def run_ci(wl, allocs, names, workdir, timeout):
             if allocs[n]["status"] != "ok":
                 continue
             ok, why, wall, rss, result, repro = run_one(argv, allocs[n]["lib"], env, timeout, stdin_path, expected,
-                                                        need_result=WORKLOADS[w]["kind"] != "sqlite")
+                                                        need_result=WORKLOADS[w]["kind"] not in ("sqlite", "gxx"))
             print("%s %-16s %-9s%s" % ("ok  " if ok else "FAIL", w, n, "" if ok else "  " + why + "\n     repro: " + repro),
                   flush=True)
             bad += not ok
@@ -902,6 +960,8 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
             cmd = "bench/bin/%s %s" % (W["prog"], W[size])
         elif W["kind"] == "python":
             cmd = "%s%s bench/py_work.py %d" % ("".join("%s=%s " % kv for kv in W["env"].items()), PYTHON, W[size])
+        elif W["kind"] == "gxx":
+            cmd = "%s -O1 -o gxx_%d.bin bench/results/work/gxx_%d.cc && ./gxx_%d.bin" % (GXX, W[size], W[size], W[size])
         else:
             cmd = "%s -batch :memory: < bench/results/work/sqlite_%d.sql" % (SQLITE, W[size])
         rows.append([w, W["note"], "`%s`" % cmd])
