@@ -10,18 +10,15 @@
  *
  * fork(): the prepare handler takes every allocator lock in the lock order
  * (mutex.h); the parent releases them; the child re-creates them, since
- * only the forking thread lives on. The handlers are registered when an
- * allocator lock is first taken in a process that has more than one thread
- * (glibc's __libc_single_threaded is false from the first pthread_create
- * on): before that, the thread that calls fork() is the only one, and it
- * holds no allocator lock when it does. A thread registers before it takes
- * the lock, so a lock held by any thread but the forking one was taken
- * after the registration, and fork() runs the handlers; a registration that
- * meets a fork() in another thread waits for it (glibc holds its handler
- * lock across fork). Registering costs a 64 KiB window of libc's code that
- * nothing else in a small single-threaded program touches: 64 KiB of its
- * resident memory (bench/micro, 1 thread, under setarch -R: RssFile 1472
- * -> 1408 KiB).
+ * only the forking thread lives on. The handlers are registered at the end
+ * of initialisation, on the first malloc or in the library constructor,
+ * whichever comes first: glibc runs prepare handlers in the reverse order
+ * of registration, so ours, registered before the program's, run after
+ * them, and a program's prepare handler may still allocate. Registered
+ * later (on the first lock taken once the process had a second thread, as
+ * scmalloc did to keep 64 KiB of libc's code out of small programs), ours
+ * ran first, and a prepare handler that allocated waited forever for a
+ * lock its own thread held (test/stress/fork_prepare).
  */
 #define _GNU_SOURCE
 #include "init.h"
@@ -36,9 +33,7 @@
 #include "../include/scmalloc.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
-#include <sys/single_threaded.h>
 
 int malloc_initialized;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,27 +82,10 @@ bool malloc_init_slow(void)
     prof_init();
     alloc_init();
     __atomic_store_n(&malloc_initialized, 1, __ATOMIC_RELEASE);
+    /* After the flag: pthread_atfork may allocate. */
+    pthread_atfork(malloc_prefork, malloc_postfork_parent, malloc_postfork_child);
     pthread_mutex_unlock(&init_lock);
     return true;
-}
-
-int fork_handlers_state; /* 0 not registered, 1 being registered, 2 registered */
-static __thread bool fork_handlers_registering __attribute__((tls_model("initial-exec")));
-
-void fork_handlers_register(void)
-{
-    /* pthread_atfork may allocate: the registering thread's own locks go
-     * ahead; another thread waits until the handlers are in. */
-    if (__libc_single_threaded || fork_handlers_registering) return;
-    int expected = 0;
-    if (__atomic_compare_exchange_n(&fork_handlers_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        fork_handlers_registering = true;
-        pthread_atfork(malloc_prefork, malloc_postfork_parent, malloc_postfork_child);
-        fork_handlers_registering = false;
-        __atomic_store_n(&fork_handlers_state, 2, __ATOMIC_RELEASE);
-        return;
-    }
-    while (__atomic_load_n(&fork_handlers_state, __ATOMIC_ACQUIRE) != 2) sched_yield();
 }
 
 __attribute__((constructor)) static void malloc_constructor(void)

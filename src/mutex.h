@@ -10,7 +10,6 @@
 #define SC_MUTEX_H
 
 #include <pthread.h>
-#include <sys/single_threaded.h>
 #include "debug.h"
 
 typedef struct mutex {
@@ -28,16 +27,8 @@ SC_INLINE void mutex_init(mutex_t *l)
     pthread_mutexattr_destroy(&attr);
 }
 
-/* fork(): the handlers (init.c) are registered the first time an allocator
- * lock is taken while the process has more than one thread; until then no
- * other thread can hold one when fork() is called. 2 once registered. */
-extern SC_HIDDEN int fork_handlers_state;
-void fork_handlers_register(void);
-
 SC_INLINE void mutex_lock(mutex_t *l)
 {
-    if (unlikely(__atomic_load_n(&fork_handlers_state, __ATOMIC_ACQUIRE) != 2) && !__libc_single_threaded)
-        fork_handlers_register();
     if (unlikely(pthread_mutex_trylock(&l->m) != 0)) {
         pthread_mutex_lock(&l->m);
         l->ncontended++;

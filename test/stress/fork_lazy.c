@@ -1,11 +1,10 @@
 /*
- * fork_lazy.c: the fork handlers are registered the first time an
- * allocator lock is taken in a process with more than one thread
- * (init.c), not at start-up. Here the main thread allocates only before it
- * starts a worker and not again until it is done forking: the worker's
- * allocations must be what registers them. With one arena (the program
- * runs itself again with SCMALLOC_CONF=narenas:1), the children need the
- * very bin, arena, huge and base locks that the worker takes all the time.
+ * fork_lazy.c: the main thread allocates only before it starts a worker
+ * and not again until it is done forking, so that every lock the children
+ * need is the worker's: with one arena (the program runs itself again with
+ * SCMALLOC_CONF=narenas:1), the very bin, arena, huge and base locks that
+ * the worker takes all the time. (Its name is from when scmalloc
+ * registered its fork handlers lazily, on the worker's first lock.)
  * The main thread forks 200 times; each child allocates and frees blocks
  * of every kind, frees a block the worker handed over, and _exits. A child
  * stuck on a lock that it inherited taken is killed by its own alarm: a
