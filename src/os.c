@@ -170,21 +170,41 @@ static bool batch_refused; /* the kernel has no process_madvise(MADV_DONTNEED, P
  * list, and plain madvise is the one an allocator can count on; since a
  * program may install a filter at any time (sshd's privilege-separated
  * child does), this is asked before every batch: a few microseconds
- * against the interrupts a batch saves. */
+ * against the interrupts a batch saves. The file is read in small pieces,
+ * with the end of each piece kept in front of the next so that the line
+ * is found across a boundary: free() may run on a thread with a small
+ * stack (a 4 KiB buffer here made free's deepest path 6 KiB). */
 static bool seccomp_filtered(void)
 {
+    static const char key[] = "\nSeccomp:";
+    const size_t key_len = sizeof(key) - 1;
     int saved = errno;
     int fd = os_open("/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
-    char buf[4096];
-    long n = fd >= 0 ? os_read(fd, buf, sizeof(buf) - 1) : -1;
+    int verdict = -1; /* -1: not found, 0: no filter, 1: a filter or another mode */
+    char buf[256];
+    size_t keep = 0;
+    while (fd >= 0 && keep < sizeof(buf) - 1) {
+        long n = os_read(fd, buf + keep, sizeof(buf) - 1 - keep);
+        if (n <= 0) break;
+        size_t len = keep + (size_t)n;
+        buf[len] = 0;
+        const char *s = strstr(buf, key);
+        if (s) {
+            const char *v = s + key_len;
+            while (*v == ' ' || *v == '\t') v++;
+            if (*v) {
+                verdict = *v != '0';
+                break;
+            }
+            keep = len - (size_t)(s - buf); /* the value comes in the next piece */
+        } else {
+            keep = len < key_len - 1 ? len : key_len - 1;
+        }
+        memmove(buf, buf + len - keep, keep);
+    }
     if (fd >= 0) os_close(fd);
     errno = saved;
-    if (n <= 0) return true;
-    buf[n] = 0;
-    const char *s = strstr(buf, "\nSeccomp:");
-    if (!s) return true;
-    for (s += 9; *s == ' ' || *s == '\t'; s++) {}
-    return *s != '0';
+    return verdict != 0;
 }
 
 size_t os_purge_many(const os_range_t *r, size_t n)
