@@ -43,6 +43,8 @@ void base_init(void)
 static void *base_map(size_t size)
 {
     char *p = os_map_aligned(size + 2 * guard, os_page);
+    /* Sparse metadata, like a chunk (chunk_alloc). */
+    if (p && !opt.thp) os_no_huge_pages(p, size + 2 * guard);
     if (!p || !guard) return p;
     if (!os_protect_none(p, guard) || !os_protect_none(p + guard + size, guard)) {
         os_unmap(p, size + 2 * guard);

@@ -29,6 +29,14 @@ chunk_t *chunk_alloc(struct arena *arena)
 {
     chunk_t *c = os_map_aligned(SC_CHUNK_SIZE, SC_CHUNK_SIZE);
     if (!c) return NULL;
+    /* A chunk is aligned to 4 MiB: where transparent huge pages are
+     * "always" (RHEL's default), the kernel would back each 2 MiB half in
+     * which one page is touched with a whole huge page, and khugepaged
+     * would collapse half-used halves later. Measured with chunks asking
+     * for huge pages (what "always" does): bench/threads peak RSS 3.3 ->
+     * 12.2 MB, micro 1.7 -> 3.8 MB, larson +15%, mixed +6%, for 3-9% less
+     * time. Unless opt.thp asks for them, chunks stay on 4 KiB pages. */
+    if (!opt.thp) os_no_huge_pages(c, SC_CHUNK_SIZE);
     size_t npages = SC_CHUNK_SIZE >> os_page_shift, header = chunk_header_pages();
     size_t guard_bytes = guard_pages << os_page_shift;
     if (guard_pages && (!os_protect_none(chunk_page_addr(c, header), guard_bytes) ||

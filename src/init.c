@@ -75,6 +75,7 @@ bool malloc_init_slow(void)
     os_init();
     options_parse(secure_getenv("SCMALLOC_CONF"));
     base_init();
+    rtree_init();
     sizeclass_init();
     arenas_init();
     huge_init();

@@ -6,7 +6,7 @@ OPTION(tcache, bool, true, "true", "true, false", "per-thread caches of small re
 OPTION(tcache_max, int, -1, "-1", "-1 to 200", "most cached regions per size class and thread; -1 means by size (8 to 200)")
 OPTION(dirty_decay_ms, int, 10000, "10000", "-1 and up", "ms before unused dirty pages go back to the OS; 0 at once, -1 never")
 OPTION(bind, enum, BIND_LEAST, "least", "least, rr", "how a new thread picks its arena: the least loaded, or round-robin")
-OPTION(thp, bool, false, "false", "true, false", "huge blocks (over 256 KiB) ask for transparent huge pages: far fewer page faults, but a block is resident in 2 MiB steps")
+OPTION(thp, bool, false, "false", "true, false", "true: huge blocks (over 256 KiB) ask for transparent huge pages (far fewer page faults, but a block is resident in 2 MiB steps), and arena chunks and metadata follow the system setting; false: chunks and metadata never get them (a system set to always would back a chunk with a few pages in use with whole 2 MiB pages)")
 OPTION(junk, bool, false, "false", "true, false", "fill new blocks with 0xa5 and freed ones with 0x5a (turns thread caches off)")
 OPTION(stats_print, bool, false, "false", "true, false", "print statistics to stderr at exit")
 OPTION(stats_print_opts, string, "", "", "letters; J: JSON", "the opts of sc_stats_print for the statistics at exit")

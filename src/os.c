@@ -267,6 +267,13 @@ void os_want_huge_pages(void *addr, size_t size)
     errno = saved;
 }
 
+void os_no_huge_pages(void *addr, size_t size)
+{
+    int saved = errno;
+    (void)madvise(addr, size, MADV_NOHUGEPAGE);
+    errno = saved;
+}
+
 bool os_protect_none(void *addr, size_t size)
 {
     if (os_fault()) return false;

@@ -53,6 +53,10 @@ bool os_protect_none(void *addr, size_t size);
 /* Asks for transparent huge pages on [addr, addr+size) (MADV_HUGEPAGE); a
  * wish, so a refusal changes nothing. */
 void os_want_huge_pages(void *addr, size_t size);
+/* Keeps [addr, addr+size) (page-aligned) off transparent huge pages
+ * (MADV_NOHUGEPAGE), even where the system's setting is "always", and out
+ * of khugepaged's reach; a refusal changes nothing. */
+void os_no_huge_pages(void *addr, size_t size);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
 

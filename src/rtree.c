@@ -4,6 +4,8 @@
  */
 #include "rtree.h"
 #include "base.h"
+#include "options.h"
+#include "os.h"
 
 /* Both zero-initialised (.bss), so that free() works before the first
  * malloc and the library carries no relocations for the root: a root that
@@ -41,6 +43,16 @@ bool rtree_set_range(uintptr_t addr, size_t size, uintptr_t value)
 }
 
 SC_SPARSE uint64_t rtree_chunk_bits[RTREE_CHUNK_WORDS];
+
+void rtree_init(void)
+{
+    if (opt.thp) return;
+    /* The whole pages inside the array: what remains of .bss on either
+     * side is too short to hold an aligned 2 MiB page. */
+    uintptr_t lo = ((uintptr_t)rtree_chunk_bits + os_page - 1) & ~(os_page - 1);
+    uintptr_t hi = ((uintptr_t)rtree_chunk_bits + sizeof(rtree_chunk_bits)) & ~(os_page - 1);
+    os_no_huge_pages((void *)lo, hi - lo);
+}
 
 void rtree_mark_arena_chunk(uintptr_t addr, bool on)
 {

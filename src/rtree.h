@@ -53,6 +53,11 @@ SC_INLINE bool rtree_in_arena_chunk(uintptr_t a)
     return (word >> ((a >> SC_CHUNK_SHIFT) & 63)) & 1;
 }
 
+/* At start-up, after the options are read: keeps the 8 MiB bit array off
+ * transparent huge pages (a few of its pages are ever touched), unless
+ * opt.thp. */
+void rtree_init(void);
+
 /* Marks the chunk at addr as an arena chunk, or not. */
 void rtree_mark_arena_chunk(uintptr_t addr, bool on);
 

@@ -12,6 +12,10 @@
  *     every mapping is eligible anyway, so only the thp:true half is
  *     checked;
  *   - the contents survive, and the heap checks clean.
+ * And the mapping that holds a small block (an arena chunk) carries the
+ * kernel's "nh" flag (MADV_NOHUGEPAGE, VmFlags in smaps) by default, so
+ * that a system set to "always" does not back it with 2 MiB pages, and
+ * does not with thp:true, where the system's setting rules.
  * Skipped where the kernel has no transparent huge pages, or where they
  * are off ("never").
  */
@@ -41,6 +45,42 @@ static int thp_eligible(const void *p)
         line = *end ? end + 1 : end;
     }
     return -1;
+}
+
+/* Whether the VmFlags of the mapping that holds p name flag; -1 if the
+ * kernel does not say. */
+static int vm_flag(const void *p, const char *flag)
+{
+    read_proc_file("/proc/self/smaps", smaps, sizeof smaps);
+    bool inside = false;
+    for (char *line = smaps; *line;) {
+        char *end = strchr(line, '\n');
+        if (!end) end = line + strlen(line);
+        unsigned long lo, hi;
+        char dash;
+        if (sscanf(line, "%lx%c%lx", &lo, &dash, &hi) == 3 && dash == '-')
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            size_t n = strlen(flag);
+            for (char *f = line + 8; f < end; f++)
+                if (f[-1] == ' ' && strncmp(f, flag, n) == 0 && (f[n] == ' ' || f[n] == '\n' || f + n == end))
+                    return 1;
+            return 0;
+        }
+        line = *end ? end + 1 : end;
+    }
+    return -1;
+}
+
+/* The chunk of a small block: "nh" exactly when want_nh. */
+static void check_chunk(int want_nh, const char *label)
+{
+    char *p = malloc(100);
+    REQUIRE(p != NULL);
+    p[0] = 1;
+    int got = vm_flag(p, "nh");
+    CHECKF(got == want_nh, "%s: the chunk of a small block has the nohugepage flag %d, not %d", label, got, want_nh);
+    free(p);
 }
 
 static void touch(char *p, size_t size, uint64_t seed)
@@ -103,6 +143,7 @@ int main(int argc, char **argv)
         size_t len = sizeof on;
         CHECK(sc_ctl("opt.thp", &on, &len, NULL, 0) == 0 && !on);
         if (!always) check_blocks(0, "default");
+        check_chunk(1, "default");
         if (__atomic_load_n(&harness_checks_failed, __ATOMIC_RELAXED)) return harness_summary();
         run_with_conf(argv, "thp:true"); /* does not return */
     }
@@ -110,5 +151,6 @@ int main(int argc, char **argv)
     size_t len = sizeof on;
     CHECK(sc_ctl("opt.thp", &on, &len, NULL, 0) == 0 && on);
     check_blocks(1, "thp:true");
+    check_chunk(0, "thp:true");
     return harness_summary();
 }
