@@ -26,9 +26,10 @@
 
 static char smaps[8 << 20];
 
-/* The THPeligible value (0 or 1) of the mapping that holds p, -1 if the
- * kernel does not say. Reads /proc/self/smaps without allocating. */
-static int thp_eligible(const void *p)
+/* The line of /proc/self/smaps that starts with key, among the fields of
+ * the mapping that holds p (in smaps, up to its newline), or NULL if the
+ * kernel does not say. Reads the file without allocating. */
+static const char *smaps_line(const void *p, const char *key)
 {
     read_proc_file("/proc/self/smaps", smaps, sizeof smaps);
     bool inside = false;
@@ -40,36 +41,32 @@ static int thp_eligible(const void *p)
         /* A mapping's first line: "lo-hi perms ..."; its fields follow. */
         if (sscanf(line, "%lx%c%lx", &lo, &dash, &hi) == 3 && dash == '-')
             inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-        else if (inside && strncmp(line, "THPeligible:", 12) == 0)
-            return atoi(line + 12);
+        else if (inside && strncmp(line, key, strlen(key)) == 0)
+            return line;
         line = *end ? end + 1 : end;
     }
-    return -1;
+    return NULL;
+}
+
+/* The THPeligible value (0 or 1) of the mapping that holds p, -1 if the
+ * kernel does not say. */
+static int thp_eligible(const void *p)
+{
+    const char *line = smaps_line(p, "THPeligible:");
+    return line ? atoi(line + 12) : -1;
 }
 
 /* Whether the VmFlags of the mapping that holds p name flag; -1 if the
  * kernel does not say. */
 static int vm_flag(const void *p, const char *flag)
 {
-    read_proc_file("/proc/self/smaps", smaps, sizeof smaps);
-    bool inside = false;
-    for (char *line = smaps; *line;) {
-        char *end = strchr(line, '\n');
-        if (!end) end = line + strlen(line);
-        unsigned long lo, hi;
-        char dash;
-        if (sscanf(line, "%lx%c%lx", &lo, &dash, &hi) == 3 && dash == '-')
-            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
-            size_t n = strlen(flag);
-            for (char *f = line + 8; f < end; f++)
-                if (f[-1] == ' ' && strncmp(f, flag, n) == 0 && (f[n] == ' ' || f[n] == '\n' || f + n == end))
-                    return 1;
-            return 0;
-        }
-        line = *end ? end + 1 : end;
-    }
-    return -1;
+    const char *line = smaps_line(p, "VmFlags:");
+    if (!line) return -1;
+    size_t n = strlen(flag);
+    for (const char *f = line + 8; *f && *f != '\n'; f++)
+        if (f[-1] == ' ' && strncmp(f, flag, n) == 0 && (f[n] == ' ' || f[n] == '\n' || f[n] == 0))
+            return 1;
+    return 0;
 }
 
 /* The chunk of a small block: "nh" exactly when want_nh. */

@@ -15,7 +15,7 @@
  */
 #include "../harness.h"
 #include <pthread.h>
-#include <scmalloc.h>
+#include "arena_stat.h"
 
 enum { BLOCKS = 96, BLOCK = 128 << 10, ALARM_S = 30 };
 
@@ -32,8 +32,7 @@ static void *victim(void *arg)
         if (!v[i]) return NULL;
         memset(v[i], 0x5a, BLOCK);
     }
-    size_t len = sizeof victim_arena;
-    sc_ctl("thread.arena", &victim_arena, &len, NULL, 0);
+    victim_arena = arena_stat_own_arena();
     pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
     pthread_cancel(pthread_self());
     /* Every other block: separate dirty runs, so that the arena's bound
@@ -75,13 +74,8 @@ int main(void)
     CHECKF(frees_returned, "the thread was cancelled inside malloc or free");
     /* The test means something only if a batch was purged: more than one
      * range given back in the victim's arena. */
-    uint64_t epoch = 1, nmadvise = 0;
-    size_t len = sizeof nmadvise;
-    char name[64];
-    snprintf(name, sizeof name, "stats.arenas.%u.nmadvise", victim_arena);
-    CHECK(sc_ctl("epoch", NULL, NULL, &epoch, sizeof epoch) == 0);
-    CHECK(sc_ctl(name, &nmadvise, &len, NULL, 0) == 0);
-    CHECKF(nmadvise >= 2, "%s is %llu: no batch purge happened", name, (unsigned long long)nmadvise);
+    uint64_t nmadvise = arena_stat(victim_arena, "nmadvise");
+    CHECKF(nmadvise >= 2, "arena %u: nmadvise is %llu: no batch purge happened", victim_arena, (unsigned long long)nmadvise);
 
     /* Threads bind to the least loaded arenas: the victim's comes first. */
     pthread_t u[8];

@@ -13,7 +13,7 @@
  */
 #include "../harness.h"
 #include <pthread.h>
-#include <scmalloc.h>
+#include "arena_stat.h"
 
 enum { STACK_SIZE = 256 << 10, STACK_BUDGET = 4096 + 1024, PATTERN = 0xA5 };
 
@@ -66,8 +66,7 @@ static void work(void)
 static void *thread_main(void *arg)
 {
     (void)arg;
-    size_t len = sizeof thread_arena;
-    sc_ctl("thread.arena", &thread_arena, &len, NULL, 0);
+    thread_arena = arena_stat_own_arena();
     work();
     return NULL;
 }
@@ -84,13 +83,8 @@ int main(void)
     CHECK(pthread_create(&t, &attr, thread_main, NULL) == 0);
     CHECK(pthread_join(t, NULL) == 0);
     /* The deepest path ran: more than one range purged at once. */
-    uint64_t epoch = 1, nmadvise = 0;
-    size_t len = sizeof nmadvise;
-    char name[64];
-    snprintf(name, sizeof name, "stats.arenas.%u.nmadvise", thread_arena);
-    CHECK(sc_ctl("epoch", NULL, NULL, &epoch, sizeof epoch) == 0);
-    CHECK(sc_ctl(name, &nmadvise, &len, NULL, 0) == 0);
-    CHECKF(nmadvise >= 2, "%s is %llu: no batch purge happened", name, (unsigned long long)nmadvise);
+    uint64_t nmadvise = arena_stat(thread_arena, "nmadvise");
+    CHECKF(nmadvise >= 2, "arena %u: nmadvise is %llu: no batch purge happened", thread_arena, (unsigned long long)nmadvise);
     /* The stack grows down from stack_base + STACK_SIZE; glibc puts the
      * thread descriptor and static TLS at the top. Find the lowest byte
      * that changed. */
