@@ -53,8 +53,11 @@ $(BUILDDIR)/obj/%.o: src/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
+# -z nodelete: dlclose never unmaps the library. Blocks it handed out may
+# still be freed, and every thread that allocated runs its thread-cache
+# destructor at exit (test/api/dlopen).
 $(BUILDDIR)/libscmalloc.so: $(OBJS)
-	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS_LIB) -pthread -Wl,-z,now -Wl,-soname,libscmalloc.so
+	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS_LIB) -pthread -Wl,-z,now -Wl,-z,nodelete -Wl,-soname,libscmalloc.so
 
 # One relocatable object whose hidden symbols are made local, so the archive
 # exports only the public names (as the shared library does).

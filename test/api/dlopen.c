@@ -6,6 +6,11 @@
  * allocator. The load must succeed (no "cannot allocate memory in static
  * TLS block"), every block keeps its pattern, sc_heap_check finds nothing,
  * and glibc's own malloc keeps working beside it.
+ * Then the program dlcloses the library while a thread that allocated
+ * through it still runs. The library must stay loaded (it is linked with
+ * -z nodelete): that thread's exit runs scmalloc's thread-cache
+ * destructor, and blocks it handed out can still be freed. Unloaded, the
+ * thread's exit jumped into unmapped code.
  *
  * SCTEST: nolink
  */
@@ -32,6 +37,20 @@ static struct mailbox {
     uint64_t seed[SLOTS];
     int count;
 } box[THREADS];
+
+static pthread_barrier_t closing;
+
+/* Allocates through scmalloc (so it has a thread cache), waits while the
+ * main thread dlcloses the library, then exits with its block. */
+static void *holder(void *arg)
+{
+    (void)arg;
+    char *p = p_malloc(300);
+    if (p) fill_pattern(p, 300, 77);
+    pthread_barrier_wait(&closing);
+    pthread_barrier_wait(&closing);
+    return p;
+}
 
 static void *worker(void *arg)
 {
@@ -154,5 +173,18 @@ int main(int argc, char **argv)
         }
     size_t problems = p_heap_check();
     CHECKF(problems == 0, "sc_heap_check found %zu problems", problems);
+
+    pthread_barrier_init(&closing, NULL, 2);
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, holder, NULL) == 0);
+    pthread_barrier_wait(&closing);
+    CHECK(dlclose(h) == 0);
+    void *again = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+    CHECKF(again != NULL, "dlclose unloaded %s: blocks and threads it served would jump into unmapped code", lib);
+    pthread_barrier_wait(&closing);
+    void *block = NULL;
+    pthread_join(th, &block); /* its exit ran scmalloc's thread-cache destructor */
+    CHECK(block != NULL && PATTERN_OK((char *)block, 300, 77));
+    if (again && block) p_free(block);
     return harness_summary();
 }
