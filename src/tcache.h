@@ -47,6 +47,7 @@ typedef struct tcache_bin {
      * not folded yet). Counts rather than bytes: no size to load. */
     uint64_t nrequests;  /* pops since the last merge */
     uint64_t nfrees;     /* pushes since the last merge */
+    uint8_t tick;        /* pops left until tcache_tick, modulo 256 */
 } __attribute__((aligned(64))) tcache_bin_t;
 
 SC_INLINE uint32_t tcache_bin_count(const tcache_bin_t *b) { return (uint32_t)(b->top - b->stack); }
@@ -66,6 +67,7 @@ typedef struct tcache {
     arena_t *arena;
     struct tcache *next, *prev; /* all live caches, for statistics and fork */
     unsigned gc_ticks;     /* slow-path events since the last GC pass */
+    uint64_t tick_ms;      /* when tcache_tick last did its work */
     uint64_t rng;          /* per-thread random state (prof, secure); 0: not seeded */
     int64_t prof_left;     /* bytes to allocate before the next sample */
     bool prof_busy;        /* taking a sample: allocations inside are not sampled */
@@ -83,6 +85,11 @@ SC_INLINE tcache_t *tcache_current(void)
     tcache_t *h = tls_tcache_hidden;
     return h ? h : tls_tcache;
 }
+
+/* The fast path's periodic call (every 256 requests of a class): GC pass
+ * and decay, at most every SC_TCACHE_TICK_MS. Returns p, the region the
+ * pop is handing out. */
+__attribute__((returns_nonnull)) void *tcache_tick(tcache_t *tc, void *p);
 
 /* Pops a cached region of class cls, or NULL. One comparison answers both
  * "empty?" and "below the low water mark?" on the common path: an empty
@@ -103,6 +110,10 @@ SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
     b->nrequests++;
     /* Stacks hold blocks, never NULL: the callers' miss test folds away. */
     if (!p) __builtin_unreachable();
+    /* One byte counted down and wrapping: a decrement of memory and a
+     * branch; the call is a tail call, so the fast path saves no
+     * register for it. */
+    if (unlikely(--b->tick == 0)) return tcache_tick(tc, p);
     return p;
 }
 

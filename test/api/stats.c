@@ -433,6 +433,38 @@ static void check_huge_cache_decays(void)
     REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
 }
 
+/* The same with activity that the thread cache serves alone (one small
+ * block allocated and freed again and again: no slow path at all), as in
+ * a server that went back to small requests after a burst of big ones:
+ * the fast path's periodic tick runs the decay. */
+static void check_huge_cache_decays_cache_only(void)
+{
+    int64_t decay = 50, old = 0;
+    size_t len = sizeof old;
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", &old, &len, &decay, sizeof decay) == 0);
+    void *warm = malloc(48); /* the class's stack holds a region from now on */
+    REQUIRE(warm != NULL);
+    free(warm);
+    const size_t big = 24 << 20;
+    char *h = malloc(big);
+    REQUIRE(h != NULL);
+    memset(h, 1, big);
+    free(h);
+    size_t mapped_freed = ctl_read_size("stats.mapped");
+    usleep(150 * 1000);
+    for (int i = 0; i < 100000; i++) {
+        void *p = malloc(48);
+        REQUIRE(p != NULL);
+        *(volatile char *)p = 1;
+        free(p);
+    }
+    size_t mapped_after = ctl_read_size("stats.mapped");
+    CHECKF(mapped_after + big <= mapped_freed,
+           "stats.mapped %zu once a huge block was freed, %zu after the decay time and 100000 cached malloc/free",
+           mapped_freed, mapped_after);
+    REQUIRE(sc_ctl("opt.dirty_decay_ms", NULL, NULL, &old, sizeof old) == 0);
+}
+
 /* With the default dirty_decay_ms (10 s), the cached mapping of a block
  * that an arena could have held (1 MiB) goes after about 50 ms of small
  * activity; that of a longer block (8 MiB) stays. */
@@ -595,6 +627,7 @@ int main(void)
     check_thread_counters();
     check_stats_print();
     check_huge_cache_decays();
+    check_huge_cache_decays_cache_only();
     check_small_huge_decays_sooner();
     check_huge_split_keeps_pages();
     check_huge_grows_shorter_cached();
