@@ -239,9 +239,8 @@ static void tcache_gc(tcache_t *tc)
     if (++tc->gc_ticks >= SC_TCACHE_GC_INTERVAL) tcache_gc_pass(tc);
 }
 
-/* From the fast path, every 256 requests of a class:
- * the GC pass, and the decay of the thread's arena, at most every
- * SC_TCACHE_TICK_MS. Without it, a thread served by its cache alone never
+/* From the fast path, every 256 requests of a class: the GC pass and the
+ * decay of the thread's arena, at most every SC_TCACHE_TICK_MS. Without it, a thread served by its cache alone never
  * reached a slow path, so nothing decayed: bench/large -w 16000 (a light
  * load of small and 64 KiB blocks for 16 s after 113 MB of huge blocks
  * were freed) still had 113 MB resident at the end; jemalloc, which
