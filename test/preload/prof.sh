@@ -95,7 +95,12 @@ if [ -x "$PY" ]; then
     total=$(sed -n 's/^Total: \([0-9.]*\) MB$/\1/p' "$SC_TMP/py.txt")
     awk -v t="${total:-0}" 'BEGIN { exit !(t >= 40) }' \
         || fail "python3 profile: ${total:-?} MB allocated, expected the dict's 40+ MB: $(head -3 "$SC_TMP/py.txt")"
-    grep -Eq 'PyDict|dict_|_PyObject_Malloc|PyUnicode' "$SC_TMP/py.txt" \
-        || fail "python3 profile names no Python allocation function: $(head -8 "$SC_TMP/py.txt")"
+    # The backtraces go through python's own frames and are symbolized: its
+    # interpreter entry holds most of the bytes (cumulative column). The
+    # leaf names are not checked: Debian's python3 is stripped, so a static
+    # allocation function takes the name of the exported one before it,
+    # and which ones the random samples hit changes from run to run.
+    awk '$6 == "PyEval_EvalCode" && $5 + 0 >= 50 { found = 1 } END { exit !found }' "$SC_TMP/py.txt" \
+        || fail "python3 profile: PyEval_EvalCode does not hold half of the bytes: $(head -8 "$SC_TMP/py.txt" | tr '\n' '|')"
     echo "python3: profile total $total MB allocated; top: $(sed -n 2,4p "$SC_TMP/py.txt" | awk '{print $6}' | tr '\n' ' ')"
 fi
