@@ -122,8 +122,8 @@ static const bool config_stats = true;
 /* Slow-path events between two incremental GC passes of a thread cache. */
 #define SC_TCACHE_GC_INTERVAL 64
 /* Every 256 requests of one class that the thread cache served, its fast
- * path calls tcache_tick, which runs the GC pass and the decay at most
- * every SC_TCACHE_TICK_MS: a thread that allocates only from its cache (no
+ * path calls tcache_tick, which runs the decay at most every
+ * SC_TCACHE_TICK_MS: a thread that allocates only from its cache (no
  * slow path at all) still returns memory (see tcache_tick). */
 #define SC_TCACHE_TICK_MS 100
 

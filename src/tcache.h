@@ -86,8 +86,8 @@ SC_INLINE tcache_t *tcache_current(void)
     return h ? h : tls_tcache;
 }
 
-/* The fast path's periodic call (every 256 requests of a class): GC pass
- * and decay, at most every SC_TCACHE_TICK_MS. Returns p, the region the
+/* The fast path's periodic call (every 256 requests of a class): the
+ * decay, at most every SC_TCACHE_TICK_MS. Returns p, the region the
  * pop is handing out. */
 __attribute__((returns_nonnull)) void *tcache_tick(tcache_t *tc, void *p);
 
