@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static size_t put_num(char *buf, size_t size, size_t pos, unsigned long long v,
                       unsigned base, int width, bool neg)

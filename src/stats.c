@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
-#include <unistd.h>
 
 void stats_arena_read(arena_t *a, arena_stats_t *o)
 {

@@ -213,11 +213,12 @@ static void remote_flush(tcache_t *tc, unsigned cls)
     if (config_valgrind) memset(r->stack, 0, n * sizeof(void *));
 }
 
-/* Entries below a bin's low water mark went unused since the last pass;
- * give back 3/4 of them, so a thread that stopped using a class does not
- * hold its memory. Then the decay of cached huge mappings. */
-static void tcache_gc_pass(tcache_t *tc)
+/* Every SC_TCACHE_GC_INTERVAL slow-path events: entries below a bin's low
+ * water mark went unused since the last pass; give back 3/4 of them, so a
+ * thread that stopped using a class does not hold its memory. */
+static void tcache_gc(tcache_t *tc)
 {
+    if (++tc->gc_ticks < SC_TCACHE_GC_INTERVAL) return;
     tc->gc_ticks = 0;
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
         tcache_bin_t *b = &tc->bins[c];
@@ -231,12 +232,6 @@ static void tcache_gc_pass(tcache_t *tc)
     /* What other threads' regions wait here is of no use to this one. */
     for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
     huge_decay();
-}
-
-/* Every SC_TCACHE_GC_INTERVAL slow-path events. */
-static void tcache_gc(tcache_t *tc)
-{
-    if (++tc->gc_ticks >= SC_TCACHE_GC_INTERVAL) tcache_gc_pass(tc);
 }
 
 /* From the fast path, every 256 requests of a class: the decay of the

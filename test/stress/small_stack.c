@@ -18,7 +18,6 @@
 enum { STACK_SIZE = 256 << 10, STACK_BUDGET = 4096 + 1024, PATTERN = 0xA5 };
 
 static unsigned char *stack_base;
-static size_t deepest;
 static unsigned thread_arena;
 
 static void work(void)
@@ -63,6 +62,8 @@ static void work(void)
     }
 }
 
+static void *empty_thread(void *arg) { return arg; }
+
 static void *thread_main(void *arg)
 {
     (void)arg;
@@ -90,12 +91,12 @@ int main(void)
      * that changed. */
     size_t i = 0;
     while (i < STACK_SIZE && stack_base[i] == PATTERN) i++;
-    deepest = STACK_SIZE - i;
+    size_t deepest = STACK_SIZE - i;
     /* What the thread's own code and glibc (descriptor, TLS, start-up)
      * take: measured on a thread that only returns. */
     memset(stack_base, PATTERN, STACK_SIZE);
     pthread_t t2;
-    CHECK(pthread_create(&t2, &attr, (void *(*)(void *))(void *)pthread_self, NULL) == 0);
+    CHECK(pthread_create(&t2, &attr, empty_thread, NULL) == 0);
     CHECK(pthread_join(t2, NULL) == 0);
     size_t j = 0;
     while (j < STACK_SIZE && stack_base[j] == PATTERN) j++;
