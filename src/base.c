@@ -78,7 +78,11 @@ void *base_alloc(size_t size)
         memset(p, 0, size);
         return p;
     }
-    if ((size_t)(bump_end - bump) < size) {
+    /* Whole pages come page-aligned (a thread cache: its first pages are
+     * the ones it touches); the bytes skipped are never touched. */
+    if ((size & (os_page - 1)) == 0)
+        bump = (char *)(((uintptr_t)bump + os_page - 1) & ~(uintptr_t)(os_page - 1));
+    if (bump > bump_end || (size_t)(bump_end - bump) < size) {
         char *block = base_map(BASE_BLOCK);
         if (!block) { mutex_unlock(&base_lock); return NULL; }
         mapped += BASE_BLOCK;

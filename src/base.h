@@ -11,7 +11,8 @@
 extern mutex_t base_lock;
 
 void base_init(void);
-/* Zero-filled memory of size bytes, 64-byte aligned; NULL on failure. */
+/* Zero-filled memory of size bytes, 64-byte aligned (page-aligned when size
+ * is a multiple of the page size); NULL on failure. */
 void *base_alloc(size_t size);
 /* Returns memory from base_alloc of the same size, for reuse. */
 void base_free(void *p, size_t size);

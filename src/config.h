@@ -112,6 +112,13 @@ static const bool config_stats = true;
 #ifndef SC_TCACHE_BYTES_PER_BIN
 #define SC_TCACHE_BYTES_PER_BIN ((size_t)8 << 10)
 #endif
+/* Slots of a bin's first stack (tcache.c): a new thread's stacks are
+ * packed together until a class needs more room. */
+#define SC_TCACHE_FIRST_ENTRIES 8
+/* The most a bin's first fill takes (each miss doubles it). */
+#ifndef SC_TCACHE_FIRST_FILL
+#define SC_TCACHE_FIRST_FILL 1
+#endif
 /* Entries of a remote stack (regions of other arenas, see tcache.h): a
  * batch returned under one lock. */
 #define SC_TCACHE_REMOTE_ENTRIES 64

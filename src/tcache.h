@@ -54,13 +54,10 @@ SC_INLINE uint32_t tcache_bin_count(const tcache_bin_t *b) { return (uint32_t)(b
 SC_INLINE uint32_t tcache_bin_cap(const tcache_bin_t *b) { return (uint32_t)(b->limit - b->stack); }
 
 typedef struct tcache {
-    tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
-    /* Small regions of other arenas that this thread freed. They are never
-     * handed out again here, only returned to their arenas in batches:
-     * reusing another thread's region would put this thread's data in a
-     * cache line that the other thread's neighbouring regions share
-     * (passive false sharing; bench/falseshare). */
-    tcache_bin_t remote[SC_NSMALL];
+    /* The scalars, the bins and their first stacks come first, the remote
+     * bins after them: a thread that frees only its own arena's regions and
+     * keeps few of each class touches the first two pages of its cache
+     * (tcache.c). */
     uint16_t fill[SC_TCACHE_NBINS];      /* how many to take from the arena on a miss */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
@@ -71,6 +68,15 @@ typedef struct tcache {
     uint64_t rng;          /* per-thread random state (prof, secure); 0: not seeded */
     int64_t prof_left;     /* bytes to allocate before the next sample */
     bool prof_busy;        /* taking a sample: allocations inside are not sampled */
+    tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
+    /* Every bin's first stack, a NULL sentinel slot below each (tcache.c). */
+    void *first_slots[SC_TCACHE_NBINS * (SC_TCACHE_FIRST_ENTRIES + 1)];
+    /* Small regions of other arenas that this thread freed. They are never
+     * handed out again here, only returned to their arenas in batches:
+     * reusing another thread's region would put this thread's data in a
+     * cache line that the other thread's neighbouring regions share
+     * (passive false sharing; bench/falseshare). */
+    tcache_bin_t remote[SC_NSMALL];
 } tcache_t;
 
 extern __thread tcache_t *tls_tcache __attribute__((tls_model("initial-exec")));
