@@ -10,7 +10,8 @@
  * keeps a few regions of many classes, as most threads of a program with
  * thousands do, so touches the first two pages of its page-aligned cache
  * rather than every page its bins' full stacks span (2000 threads that
- * each hold 16 small blocks: 85 -> 62 MB). The remote bins are set up on
+ * each hold 16 small blocks: 85 -> 63 MB, and 56 MB
+ * with first fills of 1). The remote bins are set up on
  * their first use, for the same reason.
  *
  * The thread pointer uses the initial-exec TLS model: one 8-byte slot, which
