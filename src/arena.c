@@ -453,6 +453,14 @@ void arena_purge(arena_t *a, bool all)
     mutex_unlock(&a->lock);
 }
 
+void arenas_decay(void)
+{
+    for (unsigned i = 0; i < narenas; i++) {
+        arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (a) arena_purge(a, false);
+    }
+}
+
 size_t arena_purge_all(void)
 {
     size_t purged = 0;

@@ -110,6 +110,8 @@ bool arena_resize_large(chunk_t *c, page_t *pg, size_t new_size);
 
 /* Purges dirty pages older than the decay time (all of them if all). */
 void arena_purge(arena_t *a, bool all);
+/* arena_purge(a, false) for every arena (the background thread). */
+void arenas_decay(void);
 size_t arena_purge_all(void);
 
 /* Checks the arena's invariants; returns the number of problems. */

@@ -8,6 +8,7 @@
  * write to a read-only name.
  */
 #include "alloc.h"
+#include "background.h"
 #include "init.h"
 #include "options.h"
 #include "prof.h"
@@ -167,6 +168,8 @@ static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp,
         return ENOENT;
     }
     if (!strcmp(name, "arenas.nbins")) READ_RO(unsigned, SC_NSMALL);
+    if (!strcmp(name, "background_thread.running")) READ_RO(bool, background_running());
+    if (!strcmp(name, "background_thread.passes")) READ_RO(uint64_t, background_passes());
     /* FAULTS=1 builds: system calls failed on purpose so far (os.c). */
     if (config_faults && !strcmp(name, "os.faults_injected"))
         READ_RO(uint64_t, __atomic_load_n(&os_faults_injected, __ATOMIC_RELAXED));

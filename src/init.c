@@ -24,6 +24,7 @@
 #include "init.h"
 #include "alloc.h"
 #include "arena.h"
+#include "background.h"
 #include "base.h"
 #include "huge.h"
 #include "options.h"
@@ -63,6 +64,7 @@ static void malloc_postfork_child(void)
     arenas_postfork_child();
     tcache_postfork_child();
     prof_postfork_child();
+    background_postfork_child();
 }
 
 bool malloc_init_slow(void)

@@ -15,6 +15,7 @@ typedef struct options {
     int64_t narenas;         /* 0: 4 per CPU */
     bool tcache;
     int64_t dirty_decay_ms;  /* -1: never purge on decay */
+    bool background_thread;  /* background.c */
     bool junk;
     bool thp;                /* huge blocks ask for transparent huge pages (huge.c) */
     bool stats_print;

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "stats.h"
 #include "alloc.h"
+#include "background.h"
 #include "base.h"
 #include "huge.h"
 #include "init.h"
@@ -155,6 +156,9 @@ static void print_text(writer_t *w, const stats_t *s)
              (unsigned long long)s->huge_nmalloc, (unsigned long long)s->huge_ndalloc);
     w_printf(w, "lock acquisitions %llu, contended %llu\n",
              (unsigned long long)s->nlocks, (unsigned long long)s->ncontended);
+    if (opt.background_thread)
+        w_printf(w, "background thread %s, %llu passes\n", background_running() ? "running" : "not running",
+                 (unsigned long long)background_passes());
     for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {
         arena_t *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
         if (!a) continue;
@@ -224,6 +228,8 @@ static void print_json(writer_t *w, const stats_t *s)
              s->small_allocated, s->large_allocated, s->huge_allocated, U(s->nlocks), U(s->ncontended));
     w_printf(w, "\"huge\": {\"count\": %zu, \"allocated\": %zu, \"nmalloc\": %llu, \"ndalloc\": %llu},\n",
              s->nhuge, s->huge_allocated, U(s->huge_nmalloc), U(s->huge_ndalloc));
+    w_printf(w, "\"background_thread\": {\"running\": %s, \"passes\": %llu},\n",
+             background_running() ? "true" : "false", U(background_passes()));
     w_printf(w, "\"arenas\": [");
     bool first = true;
     for (unsigned i = 0; i < SC_MAX_ARENAS; i++) {

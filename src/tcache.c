@@ -18,6 +18,7 @@
  * glibc's static TLS surplus serves even when the library is dlopen()ed.
  */
 #include "tcache.h"
+#include "background.h"
 #include "huge.h"
 #include "base.h"
 #include "init.h"
@@ -176,6 +177,8 @@ tcache_t *tcache_get(void)
     else tls_tcache = tc;
     /* May allocate (keys past the first 32): the cache is already set. */
     pthread_setspecific(tcache_key, tc);
+    /* pthread_create allocates too, and finds this cache. */
+    background_maybe_start();
     return tc;
 }
 
@@ -308,6 +311,7 @@ SC_NOINLINE __attribute__((cold)) void *tcache_tick(tcache_t *tc, void *p)
     uint64_t now = os_now_ms();
     if (now - tc->tick_ms < SC_TCACHE_TICK_MS) return p;
     tc->tick_ms = now;
+    background_maybe_start(); /* in a forked child: the thread is gone */
     huge_decay();
     if (tc->arena) arena_purge(tc->arena, false);
     return p;

@@ -24,7 +24,9 @@
 #                                       and that pointer
 #   test/preload/X.sh preload/X@variant real programs under the preload
 #   test/tsan/stress_sc.c tsan/stress_sc  with -fsanitize=thread, linked with
-#                                       the SANITIZE=thread build ($SC_TSAN_BUILD)
+#                                       the SANITIZE=thread build ($SC_TSAN_BUILD);
+#                                       tsan/stress_sc_background runs it again
+#                                       with background_thread:true
 #   test/faults/faults.c faults/SETTING  linked with the FAULTS=1 build
 #                                       ($SC_FAULTS_BUILD, default build/faults);
 #                                       secure+SETTING also sets secure:true
@@ -435,8 +437,8 @@ run_fault_tests
 # linked with the SANITIZE=thread build, through the sc_ names.
 SC_TSAN_BUILD=${SC_TSAN_BUILD:-build/tsan}
 run_tsan_tests() {
-    local lib=$SC_TSAN_BUILD/libscmalloc.so dir bin=$OUT/tsan_stress_sc log=$OUT/logs/tsan_stress_sc
-    selected tsan/stress_sc || return 0
+    local lib=$SC_TSAN_BUILD/libscmalloc.so dir bin=$OUT/tsan_stress_sc log name conf
+    selected tsan/stress_sc || selected tsan/stress_sc_background || return 0
     if [ ! -f "$lib" ]; then
         report SKIP "tsan/stress_sc" "no SANITIZE=thread build in $SC_TSAN_BUILD"
         return 0
@@ -444,17 +446,24 @@ run_tsan_tests() {
     dir=$(cd "$SC_TSAN_BUILD" && pwd)
     # shellcheck disable=SC2086 # CFLAGS_TEST is meant to split
     if ! $CC $CFLAGS_TEST -fsanitize=thread -Itest test/tsan/stress_sc.c -o "$bin" -L"$dir" -lscmalloc \
-        -Wl,-rpath,"$dir" -pthread 2>"$log.build"; then
-        report FAIL "tsan/stress_sc" "build error: $(grep -m1 error "$log.build")"
+        -Wl,-rpath,"$dir" -pthread 2>"$OUT/logs/tsan_stress_sc.build"; then
+        report FAIL "tsan/stress_sc" "build error: $(grep -m1 error "$OUT/logs/tsan_stress_sc.build")"
         return 0
     fi
-    run_logged "$log" "$(scaled 240)" env TSAN_OPTIONS=halt_on_error=1:exitcode=66 "$bin"
-    if [ "$RC" -eq 0 ]; then
-        report PASS "tsan/stress_sc"
-    else
-        report FAIL "tsan/stress_sc" "$(describe_status "$RC" 240): $(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
-        show_log "$log"
-    fi
+    # The second run adds the background thread's purges to the races.
+    for name in stress_sc stress_sc_background; do
+        selected "tsan/$name" || continue
+        log=$OUT/logs/tsan_$name
+        conf=
+        [ "$name" = stress_sc_background ] && conf=background_thread:true,dirty_decay_ms:200
+        run_logged "$log" "$(scaled 240)" env SCMALLOC_CONF="$conf" TSAN_OPTIONS=halt_on_error=1:exitcode=66 "$bin"
+        if [ "$RC" -eq 0 ]; then
+            report PASS "tsan/$name"
+        else
+            report FAIL "tsan/$name" "$(describe_status "$RC" 240): $(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
+            show_log "$log"
+        fi
+    done
 }
 run_tsan_tests
 
