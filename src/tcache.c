@@ -9,10 +9,10 @@
  * in the slots after the header, past the remote stacks. A thread that
  * keeps a few regions of many classes, as most threads of a program with
  * thousands do, so touches the first two pages of its page-aligned cache
- * rather than every page its bins' full stacks span (2000 threads that
- * each hold 16 small blocks: 85 -> 63 MB, and 56 MB
- * with first fills of 1). The remote bins are set up on
- * their first use, for the same reason.
+ * rather than every page its bins' full stacks span: 2000 threads that
+ * each hold 16 small blocks took 85 MB, 63 MB with first stacks, 56 MB
+ * with first fills of 1 as well. The remote bins are set up on their
+ * first use, for the same reason.
  *
  * The thread pointer uses the initial-exec TLS model: one 8-byte slot, which
  * glibc's static TLS surplus serves even when the library is dlopen()ed.
@@ -90,19 +90,25 @@ void tcache_init(void)
 
 static void **tcache_slots(tcache_t *tc) { return (void **)(tc + 1); }
 
+/* Whether bin cls is on its first stack and has a full one to move to. */
+static bool bin_can_grow(tcache_t *tc, unsigned cls)
+{
+    return full_at[cls] && tc->bins[cls].stack != tcache_slots(tc) + full_at[cls];
+}
+
 /* A bin's cap where it is now: its first stack's, or its full one's. */
 static uint32_t bin_cap_here(tcache_t *tc, unsigned cls)
 {
-    return full_at[cls] && tc->bins[cls].stack == tcache_slots(tc) + full_at[cls] ? bin_caps[cls] : first_caps[cls];
+    return bin_can_grow(tc, cls) ? first_caps[cls] : bin_caps[cls];
 }
 
 /* Moves bin cls to its full stack, if it has one and is not there yet;
  * the entries keep their order, the limit becomes the full cap. */
 static void bin_grow(tcache_t *tc, unsigned cls)
 {
+    if (!bin_can_grow(tc, cls)) return;
     tcache_bin_t *b = &tc->bins[cls];
     void **full = tcache_slots(tc) + full_at[cls];
-    if (!full_at[cls] || b->stack == full) return;
     uint32_t n = tcache_bin_count(b);
     memcpy(full, b->stack, n * sizeof(void *));
     /* Memcheck must not find stale copies (tcache_pop). */
@@ -404,7 +410,7 @@ void tcache_free_slow(void *p, unsigned cls)
     }
     if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
     tcache_bin_t *b = &tc->bins[cls];
-    if (full_at[cls] && b->stack != tcache_slots(tc) + full_at[cls]) {
+    if (bin_can_grow(tc, cls)) {
         /* Its first stack is full: the room of the full one, at once. */
         bin_grow(tc, cls);
         tcache_push(tc, cls, p);
