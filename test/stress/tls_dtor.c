@@ -1,7 +1,7 @@
 /*
  * tls_dtor.c: frees and mallocs from a thread's TLS destructors, after
- * scmalloc has destroyed that thread's cache (its own key was created
- * first, so its destructor runs first). The main thread's regions, freed
+ * scmalloc has destroyed that thread's cache (its key was created
+ * first, and glibc runs key destructors in the order of the keys). The main thread's regions, freed
  * there by a thread bound to another arena, must go straight back to
  * their arena: nothing may be cached for a thread whose cache is gone
  * (a remote stack set up on the stand-in cache of exiting threads would
@@ -25,7 +25,7 @@ static void dtor(void *arg)
 {
     (void)arg;
     /* The cache is gone: mallocs and frees of this thread go to its arena
-     * directly, the main thread's regions to arena 0. */
+     * directly, the main thread's regions to the main thread's arena. */
     for (int i = 0; i < N; i++) free(regions[i]);
     for (int i = 0; i < 50; i++) {
         unsigned char *p = malloc(SIZE + (size_t)i * 8);
