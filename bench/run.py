@@ -88,6 +88,7 @@ ALL_ALLOCATORS = ["scmalloc", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
 SCMALLOC_VARIANTS = {
     "scmalloc-secure": "secure:true",
     "scmalloc-prof": "prof:true,prof_final:false",
+    "scmalloc-bg": "background_thread:true",
     # with --lib of a make SECURE=1 build: that build with secure off
     "scmalloc-plain": "secure:false,prof:false",
 }
