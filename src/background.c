@@ -62,6 +62,21 @@ static void *background_main(void *arg)
     return NULL;
 }
 
+/* Creates the detached thread with a stack of stack bytes (0: the
+ * default); an error number on failure. */
+static int create(size_t stack)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    int err = pthread_attr_init(&attr);
+    if (err) return err;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (stack) pthread_attr_setstacksize(&attr, stack);
+    err = pthread_create(&t, &attr, background_main, NULL);
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
 void background_maybe_start(void)
 {
     if (!opt.background_thread) return;
@@ -69,28 +84,16 @@ void background_maybe_start(void)
     if (__atomic_load_n(&state, __ATOMIC_RELAXED) != BG_NONE ||
         !__atomic_compare_exchange_n(&state, &expected, BG_STARTING, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
-    pthread_attr_t attr;
-    pthread_t t;
+    /* The new thread inherits the mask: every signal blocked. */
     sigset_t all, old;
-    int err = pthread_attr_init(&attr);
-    if (!err) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        /* A purge's deepest path takes about 3 KiB (test/stress/small_stack). */
-        pthread_attr_setstacksize(&attr, (size_t)64 << 10);
-        /* The new thread inherits the mask: every signal blocked. */
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        err = pthread_create(&t, &attr, background_main, NULL);
-        /* A program whose static TLS does not fit in 64 KiB: its size. */
-        if (err == EINVAL) {
-            pthread_attr_destroy(&attr);
-            pthread_attr_init(&attr);
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            err = pthread_create(&t, &attr, background_main, NULL);
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        pthread_attr_destroy(&attr);
-    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* A purge's deepest path takes about 3 KiB (test/stress/small_stack);
+     * a program whose static TLS does not fit in 64 KiB gets EINVAL, and
+     * then the default size. */
+    int err = create((size_t)64 << 10);
+    if (err == EINVAL) err = create(0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     __atomic_store_n(&state, err ? BG_FAILED : BG_RUNNING, __ATOMIC_RELEASE);
 }
 

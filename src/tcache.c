@@ -42,10 +42,9 @@ static pthread_key_t tcache_key;
 static mutex_t tcache_list_lock;
 static tcache_t *tcache_list, *tcache_recycled;
 static uint16_t bin_caps[SC_TCACHE_NBINS], remote_caps[SC_NSMALL];
-/* Slots of each bin's first stack; where its full stack begins, in slots
- * from the end of the header (0 when the first stack is the whole stack);
- * where each remote stack begins. */
-static uint16_t first_caps[SC_TCACHE_NBINS];
+/* Where each bin's full stack begins, in slots from the end of the header
+ * (0 when its first stack is the whole stack); where each remote stack
+ * begins. */
 static uint32_t full_at[SC_TCACHE_NBINS], remote_at[SC_NSMALL];
 static size_t tcache_bytes;
 
@@ -66,7 +65,6 @@ void tcache_init(void)
         }
         if (opt.tcache_max >= 0 && cap > (size_t)opt.tcache_max) cap = (size_t)opt.tcache_max;
         bin_caps[c] = on ? (uint16_t)cap : 0;
-        first_caps[c] = bin_caps[c] < SC_TCACHE_FIRST_ENTRIES ? bin_caps[c] : SC_TCACHE_FIRST_ENTRIES;
         if (c < SC_NSMALL)
             remote_caps[c] = bin_caps[c] < SC_TCACHE_REMOTE_ENTRIES ? bin_caps[c] : SC_TCACHE_REMOTE_ENTRIES;
     }
@@ -77,7 +75,7 @@ void tcache_init(void)
         slots += remote_caps[c] + 1u;
     }
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        if (bin_caps[c] <= first_caps[c]) continue;
+        if (bin_caps[c] <= SC_TCACHE_FIRST_ENTRIES) continue;
         full_at[c] = slots + 1;
         slots += bin_caps[c] + 1u;
     }
@@ -90,6 +88,12 @@ void tcache_init(void)
 
 static void **tcache_slots(tcache_t *tc) { return (void **)(tc + 1); }
 
+/* Slots of a bin's first stack. */
+static uint32_t first_cap(unsigned cls)
+{
+    return bin_caps[cls] < SC_TCACHE_FIRST_ENTRIES ? bin_caps[cls] : SC_TCACHE_FIRST_ENTRIES;
+}
+
 /* Whether bin cls is on its first stack and has a full one to move to. */
 static bool bin_can_grow(tcache_t *tc, unsigned cls)
 {
@@ -99,7 +103,7 @@ static bool bin_can_grow(tcache_t *tc, unsigned cls)
 /* A bin's cap where it is now: its first stack's, or its full one's. */
 static uint32_t bin_cap_here(tcache_t *tc, unsigned cls)
 {
-    return bin_can_grow(tc, cls) ? first_caps[cls] : bin_caps[cls];
+    return bin_can_grow(tc, cls) ? first_cap(cls) : bin_caps[cls];
 }
 
 /* Moves bin cls to its full stack, if it has one and is not there yet;
@@ -154,7 +158,7 @@ static tcache_t *tcache_create(void)
         void **slot = &tc->first_slots[c * (SC_TCACHE_FIRST_ENTRIES + 1)];
         slot++; /* the sentinel, zeroed above or by base_alloc */
         b->stack = b->top = b->low_water = slot;
-        b->limit = slot + first_caps[c];
+        b->limit = slot + first_cap(c);
         /* A new thread's first fills are small (a thread that keeps a few
          * regions of a class should not take a batch it never uses); each
          * miss doubles the next (tcache_alloc_slow). */
@@ -373,7 +377,7 @@ void *tcache_alloc_slow(unsigned cls)
     tcache_bin_t *b = &tc->bins[cls];
     if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
     uint16_t *fill = &tc->fill[cls];
-    if (*fill > first_caps[cls]) bin_grow(tc, cls);
+    if (*fill > first_cap(cls)) bin_grow(tc, cls);
     b->limit = b->stack + bin_cap_here(tc, cls); /* it allocates: the whole stack again */
     uint32_t want = *fill < tcache_bin_cap(b) ? *fill : tcache_bin_cap(b);
     uint32_t got = (uint32_t)arena_fill(a, cls, b->stack, want);

@@ -173,6 +173,15 @@ show_log() { # log base
     sed 's/^/    | /' "$1.err" | tail -n 30
 }
 
+report_status() { # name, timeout, log base, why on failure: by $RC, 0 passes
+    if [ "$RC" -eq 0 ]; then
+        report PASS "$1"
+    else
+        report FAIL "$1" "$(describe_status "$RC" "$2"): $4"
+        show_log "$3"
+    fi
+}
+
 # ---- compiling ----
 
 # Compiles the objects of all C tests in parallel; a failed compile leaves
@@ -423,12 +432,7 @@ run_fault_tests() {
         conf=()
         case $setting in secure+*) conf=(SCMALLOC_CONF=secure:true) ;; esac
         run_logged "$log" "$(scaled 180)" env "${conf[@]}" SCMALLOC_FAULTS="${setting#secure+}" "$bin" 4 20000
-        if [ "$RC" -eq 0 ]; then
-            report PASS "$name"
-        else
-            report FAIL "$name" "$(describe_status "$RC" 180): $(failure_reason "$log.err")"
-            show_log "$log"
-        fi
+        report_status "$name" 180 "$log" "$(failure_reason "$log.err")"
     done
 }
 run_fault_tests
@@ -457,12 +461,7 @@ run_tsan_tests() {
         conf=
         [ "$name" = stress_sc_background ] && conf=background_thread:true,dirty_decay_ms:200
         run_logged "$log" "$(scaled 240)" env SCMALLOC_CONF="$conf" TSAN_OPTIONS=halt_on_error=1:exitcode=66 "$bin"
-        if [ "$RC" -eq 0 ]; then
-            report PASS "tsan/$name"
-        else
-            report FAIL "tsan/$name" "$(describe_status "$RC" 240): $(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
-            show_log "$log"
-        fi
+        report_status "tsan/$name" 240 "$log" "$(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
     done
 }
 run_tsan_tests
