@@ -4,7 +4,8 @@
  * steps through many classes, shrinking in place, huge growth (mremap)
  * and shrinking, and many blocks reallocated while others stay live;
  * bytes past the requested size that malloc_usable_size offered are kept;
- * a block that realloc grows past 256 KiB by moving it becomes huge.
+ * a block that realloc grows past 256 KiB by moving it becomes huge; a
+ * growing block's usable size never goes down.
  * Through the plain, sc_ and __libc_ names, plus reallocarray.
  *
  * SCTEST: static
@@ -176,6 +177,32 @@ static void check_usable_kept(const family_t *f)
     }
 }
 
+/* While a block grows, its usable size never goes down: the room a huge
+ * block got beyond its size (scmalloc hands a block that takes a longer
+ * cached mapping the rest of it up to a chunk boundary) stays the
+ * block's for its next steps. Giving it back on a step that still fits
+ * made every later step fault those pages in again. */
+static void check_growth_keeps_room(const family_t *f)
+{
+    uint64_t seed = 1200;
+    f->free(f->malloc((size_t)16 << 20)); /* a freed mapping longer than the block */
+    char *p = f->malloc(100);
+    REQUIRE(p);
+    fill_pattern(p, 100, seed);
+    size_t size = 300 << 10;
+    p = step(f, p, 100, size, &seed);
+    size_t usable = f->usable_size(p);
+    for (int i = 0; i < 40; i++) {
+        size_t next = size + 8192 + 16;
+        p = step(f, p, size, next, &seed);
+        CHECKF(f->usable_size(p) >= usable, "%s: realloc %zu -> %zu cut the usable size from %zu to %zu",
+               f->name, size, next, usable, f->usable_size(p));
+        usable = f->usable_size(p);
+        size = next;
+    }
+    f->free(p);
+}
+
 /* A block that realloc moves while it grows past 256 KiB becomes a huge
  * block (a mapping of its own, which grows further in place); one that
  * shrinks back under it leaves the huge blocks. */
@@ -209,6 +236,7 @@ int main(void)
         check_gradual(f);
         check_many(f);
         check_usable_kept(f);
+        check_growth_keeps_room(f);
         check_grown_huge(f);
         if (i == 0)
             check_huge(f); /* 300 MiB of filling: once */
