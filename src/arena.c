@@ -357,10 +357,12 @@ static void run_free(arena_t *a, chunk_t *c, size_t pi, size_t n)
 #define PURGE_BATCH 64
 
 /* Whether the oldest dirty run is to go: the arena keeps at most keep
- * dirty pages, and none that became dirty before cutoff (ms). */
-static bool purge_due(const arena_t *a, size_t keep, uint64_t cutoff)
+ * dirty pages, and none that became dirty before cutoff (ms); runs that
+ * became dirty at or after young (ms) stay either way. */
+static bool purge_due(const arena_t *a, size_t keep, uint64_t cutoff, uint64_t young)
 {
-    return a->dirty_oldest && (a->ndirty > keep || a->dirty_oldest->dirty_ms < cutoff);
+    return a->dirty_oldest && a->dirty_oldest->dirty_ms < young &&
+           (a->ndirty > keep || a->dirty_oldest->dirty_ms < cutoff);
 }
 
 /* Purges the oldest dirty runs while purge_due, up to PURGE_BATCH at a
@@ -370,13 +372,13 @@ static bool purge_due(const arena_t *a, size_t keep, uint64_t cutoff)
  * back clean. If the kernel refuses one, it and the rest of its batch stay
  * dirty (pages we cannot prove zero are never called clean), go to the
  * back of the decay list, and purging stops there. */
-static void purge_oldest(arena_t *a, size_t keep, uint64_t cutoff)
+static void purge_oldest(arena_t *a, size_t keep, uint64_t cutoff, uint64_t young)
 {
-    while (purge_due(a, keep, cutoff)) {
+    while (purge_due(a, keep, cutoff, young)) {
         page_t *runs[PURGE_BATCH];
         os_range_t ranges[PURGE_BATCH];
         size_t n = 0;
-        for (; n < PURGE_BATCH && purge_due(a, keep, cutoff); n++) {
+        for (; n < PURGE_BATCH && purge_due(a, keep, cutoff, young); n++) {
             page_t *head = a->dirty_oldest;
             chunk_t *c = chunk_of(head);
             run_remove(a, c, head);
@@ -408,18 +410,19 @@ static void arena_decay_locked(arena_t *a, bool all)
     if (!a->dirty_oldest || (!all && opt.dirty_decay_ms < 0)) return;
     a->npurge++;
     if (all || opt.dirty_decay_ms == 0) {
-        purge_oldest(a, 0, 0);
+        purge_oldest(a, 0, 0, UINT64_MAX);
     } else {
         uint64_t now = os_now_ms(), decay = (uint64_t)opt.dirty_decay_ms;
         if (a->large_max && now - a->large_max_ms >= decay) a->large_max = 0; /* the floor forgets it */
-        purge_oldest(a, SIZE_MAX, now >= decay ? now - decay + 1 : 0);
+        purge_oldest(a, SIZE_MAX, now >= decay ? now - decay + 1 : 0, UINT64_MAX);
     }
 }
 
 /* Called with the arena lock held at the end of slow-path operations.
  * Besides the decay time, dirty pages are bounded by the active ones
  * (see SC_DIRTY_RATIO_SHIFT, plus a floor), so that a heap that shrinks gives its memory
- * back even if the program then stays idle; the oldest go first.
+ * back even if the program then stays idle; the oldest go first, once
+ * they are SC_DIRTY_MIN_AGE_MS old.
  *
  * The floor is at least twice the longest large block freed within the
  * decay time, so that the pages of a freed block are there for the next
@@ -439,9 +442,16 @@ static void arena_maybe_decay(arena_t *a)
     size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         /* Down to 3/4 of the bound, so that a heap hovering at it is not
-         * purged one run at a time. */
+         * purged one run at a time; runs dirty for less than
+         * SC_DIRTY_MIN_AGE_MS stay (runs carry their time only with a
+         * decay time). */
+        uint64_t young = UINT64_MAX;
+        if (opt.dirty_decay_ms > 0) {
+            uint64_t now = os_now_ms();
+            young = now >= SC_DIRTY_MIN_AGE_MS ? now - SC_DIRTY_MIN_AGE_MS + 1 : 0;
+        }
         a->npurge++;
-        purge_oldest(a, limit - limit / 4, 0);
+        purge_oldest(a, limit - limit / 4, 0, young);
     }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
 }

@@ -1,10 +1,15 @@
-/* Unit test of the arena's dirty-page floor (arena_maybe_decay): the pages
- * of a freed large block stay for the next block of its length, within the
- * decay time, unless realloc moved the block on to a bigger one. */
+/* Unit test of the arena's bound on dirty pages (arena_maybe_decay): the
+ * pages of a freed large block stay for the next block of its length,
+ * within the decay time, unless realloc moved the block on to a bigger
+ * one; and pages dirty for less than SC_DIRTY_MIN_AGE_MS stay whatever
+ * the bound says, so that a heap swinging about the bound does not purge
+ * and fault in the same pages again and again. */
 #include "../harness.h"
 #include "arena.h"
 #include "init.h"
 #include "options.h"
+
+#include <time.h>
 
 enum { N = 400 }; /* pages: more than the plain floor (SC_DIRTY_FLOOR_BYTES) */
 
@@ -14,6 +19,14 @@ static void free_large(void *p, bool grown)
     page_t *pg = &c->pages[chunk_page_index(c, p)];
     if (grown) arena_dalloc_large_grown(c, pg, p);
     else arena_dalloc_large(c, pg, p);
+}
+
+/* Past SC_DIRTY_MIN_AGE_MS: the dirty runs there are are old enough. */
+static void wait_min_age(void)
+{
+    struct timespec ts = { 0, (SC_DIRTY_MIN_AGE_MS + 5) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0) {
+    }
 }
 
 int main(void)
@@ -38,25 +51,43 @@ int main(void)
     CHECK(arena_check(a) == 0);
 
     /* Past the decay time, the periodic decay pass (one arena operation
-     * in 16) forgets the block: the floor is the plain one again. */
+     * in 16) forgets the block: the floor is the plain one again, and the
+     * next operation purges the pages, old enough by then. Each operation
+     * takes a page and keeps it, so that no free merges with the dirty
+     * run (a merged run is as young as its newest pages). */
     a->large_max_ms -= (uint64_t)opt.dirty_decay_ms;
-    for (int i = 0; i < 16; i++) {
-        void *r = arena_alloc_large(a, os_page, os_page, false);
-        REQUIRE(r);
-        free_large(r, false);
+    wait_min_age();
+    void *kept[17];
+    for (int i = 0; i < 17; i++) {
+        kept[i] = arena_alloc_large(a, os_page, os_page, false);
+        REQUIRE(kept[i]);
     }
     CHECKF(a->large_max < N, "the %d-page block is still the floor past the decay time", N);
     CHECKF(a->ndirty <= plain_floor + a->nactive, "%zu dirty pages past the decay time", a->ndirty);
+    for (int i = 0; i < 17; i++) free_large(kept[i], false);
     CHECK(arena_check(a) == 0);
 
-    /* A block that realloc moved on: its length is no floor. */
+    /* A block that realloc moved on: its length is no floor. Its pages
+     * stay while they are young; the first operation past
+     * SC_DIRTY_MIN_AGE_MS purges them. */
     arena_t *b = arena_get(narenas - 2);
     REQUIRE(b && b != a);
     void *g = arena_alloc_large(b, N * os_page, os_page, false);
     REQUIRE(g);
     free_large(g, true);
-    CHECKF(b->ndirty <= plain_floor + b->nactive, "%zu dirty pages after a grown block's free", b->ndirty);
     CHECK(b->large_max == 0);
+    CHECKF(b->ndirty >= N, "%zu dirty pages right after a free of %d: young pages were purged",
+           b->ndirty, N);
+    void *young = arena_alloc_large(b, os_page, os_page, false);
+    REQUIRE(young);
+    CHECKF(b->ndirty >= N - 1, "%zu dirty pages: young pages were purged", b->ndirty);
+    wait_min_age();
+    void *old = arena_alloc_large(b, os_page, os_page, false);
+    REQUIRE(old);
+    CHECKF(b->ndirty <= plain_floor + b->nactive, "%zu dirty pages after a grown block's free, past %d ms",
+           b->ndirty, SC_DIRTY_MIN_AGE_MS);
+    free_large(young, false);
+    free_large(old, false);
     CHECK(arena_check(b) == 0);
     return harness_summary();
 }
