@@ -15,11 +15,21 @@
  */
 #include "../harness.h"
 #include <pthread.h>
+#include <time.h>
 #include "arena_stat.h"
 
 enum { BLOCKS = 96, BLOCK = 128 << 10, ALARM_S = 30 };
 
 static volatile int frees_returned;
+
+/* Waits by the clock: clock_gettime is not a cancellation point. */
+static void spin_ms(long ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
 static unsigned victim_arena;
 
 static void *victim(void *arg)
@@ -36,9 +46,15 @@ static void *victim(void *arg)
     pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL);
     pthread_cancel(pthread_self());
     /* Every other block: separate dirty runs, so that the arena's bound
-     * on dirty pages purges several of them in one batch. */
+     * on dirty pages purges several of them in one batch. That bound
+     * leaves runs younger than 10 ms (SC_DIRTY_MIN_AGE_MS): the thread
+     * waits 50 ms, without a cancellation point, and a large malloc
+     * (which reaches the arena) purges them. */
     for (int i = 0; i < BLOCKS; i += 2) free(v[i]);
+    spin_ms(50);
+    void *big = malloc(BLOCK);
     for (int i = 1; i < BLOCKS; i += 2) free(v[i]);
+    free(big);
     void *p = malloc(100);
     free(p);
     frees_returned = 1;
