@@ -584,6 +584,15 @@ def callgrind_ir(argv, lib, workdir, timeout, extra_env=None):
 # ------------------------------------------------------------- main
 
 
+def page_cost():
+    """bench/pagecost's line (fault, touch, copy, moved... in us per page), or None."""
+    try:
+        r = subprocess.run([os.path.join(BIN, "pagecost")], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
 def main():
     ap = argparse.ArgumentParser(description="scmalloc benchmark runner (see the docstring)")
     ap.add_argument("--quick", action="store_true")
@@ -644,6 +653,7 @@ def main():
 
     started = datetime.datetime.now()
     load_start = os.getloadavg()
+    pagecost = page_cost()
     runs = []
     failed = {}            # (workload, alloc) -> Run
     for w in wl:
@@ -809,6 +819,8 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
                                                              sh("gcc --version | head -1")))
     md.append("- load average at start / end: %.2f / %.2f (a shared, noisy machine: read small differences as noise)"
               % (load_start[0], load_end[0]))
+    md.append("- what a 4 KiB page costs here, microseconds (bench/pagecost, run once before the workloads): %s"
+              % (pagecost or "not measured"))
     md.append("- repetitions: %d per workload and allocator, interleaved; medians shown (scaling runs: %d)"
               % (reps, 1 if size == "quick" else min(reps, 3)))
     md.append("- command: `%s`" % " ".join(shlex.quote(x) for x in sys.argv))

@@ -366,12 +366,15 @@ static void *huge_map(size_t mapped, size_t align)
  *
  * Pieces go in whole HUGE_MOVE_UNITs from a mapping's (aligned) start to
  * an aligned place in the range where they can: mremap then moves page
- * tables, 2 MiB at a time, instead of each page's entry. Under a hypervisor that keeps
- * shadow page tables (PVM), each page moved one by one costs a trap on
- * its next touch, 5 us against 0.04 for a page whose table moved (11 us
- * for a fresh page): bench/large went 3.0 -> 1.8 s, pages moved one by
- * one 697 -> 153 MB of 2.1 GB moved, page faults 47k -> 52k. Whole
- * chunks (4 MiB, so that the rest stays a chunk's alignment): 2.1 s.
+ * tables, 2 MiB at a time, instead of each page's entry, where it can
+ * (Linux 6.18 moves freshly faulted pages one by one anyway). Under a
+ * hypervisor that keeps shadow page tables (PVM), a page moved one by one
+ * costs a trap on its next touch: 5 us, against 0.04-0.2 for a page whose
+ * table moved and 11 us for a fresh page. bench/large went 3.0 -> 1.8 s,
+ * moves of unaligned pieces 697 -> 153 MB of 2.1 GB moved (the aligned
+ * ones take 30 us per MB in the kernel, the others 114), page faults 47k
+ * -> 52k. Whole chunks (4 MiB, so that the rest stays a chunk's
+ * alignment): 2.1 s.
  *
  * Measured on bench/large (600 blocks of 64 KiB .. 64 MiB, 4 live, every
  * page written; cache bound live + 64 MiB): growing the largest cached
@@ -608,7 +611,8 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
      * RSS 90.6 -> 85.8 MB; with pages costing 0.2 us to copy and 11 us to
      * fault in on the machine measured). Smaller steps copy more than they
      * fault in, and grow in place first. */
-    bool copy_first = new_mapped - old_mapped >= old_mapped / 2 && huge_cache_holds(new_mapped);
+    bool copy_first = !guard && new_mapped > old_mapped && new_mapped - old_mapped >= old_mapped / 2 &&
+                      huge_cache_holds(new_mapped);
     size_t absorbed;           /* what the cached mapping behind the block gives */
     if (new_mapped < old_mapped && guard) {
         /* Secure: the first page past the new end becomes the guard, then
