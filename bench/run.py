@@ -653,7 +653,7 @@ def main():
 
     started = datetime.datetime.now()
     load_start = os.getloadavg()
-    pagecost = page_cost()
+    a.pagecost = page_cost()
     runs = []
     failed = {}            # (workload, alloc) -> Run
     for w in wl:
@@ -820,7 +820,7 @@ def report(a, size, reps, threads, names, allocs, present, wl, runs, scaling, cg
     md.append("- load average at start / end: %.2f / %.2f (a shared, noisy machine: read small differences as noise)"
               % (load_start[0], load_end[0]))
     md.append("- what a 4 KiB page costs here, microseconds (bench/pagecost, run once before the workloads): %s"
-              % (pagecost or "not measured"))
+              % (getattr(a, "pagecost", None) or "not measured"))
     md.append("- repetitions: %d per workload and allocator, interleaved; medians shown (scaling runs: %d)"
               % (reps, 1 if size == "quick" else min(reps, 3)))
     md.append("- command: `%s`" % " ".join(shlex.quote(x) for x in sys.argv))
