@@ -21,6 +21,7 @@
 enum { BLOCKS = 96, BLOCK = 128 << 10, ALARM_S = 30 };
 
 static volatile int frees_returned;
+static unsigned victim_arena;
 
 /* Waits by the clock: clock_gettime is not a cancellation point. */
 static void spin_ms(long ms)
@@ -30,7 +31,6 @@ static void spin_ms(long ms)
     do clock_gettime(CLOCK_MONOTONIC, &t);
     while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
-static unsigned victim_arena;
 
 static void *victim(void *arg)
 {

@@ -68,8 +68,9 @@ int main(void)
     CHECK(arena_check(a) == 0);
 
     /* A block that realloc moved on: its length is no floor. Its pages
-     * stay while they are young; the first operation past
-     * SC_DIRTY_MIN_AGE_MS purges them. */
+     * stay while they are young (the free itself checks the bound); the
+     * first operation past SC_DIRTY_MIN_AGE_MS purges them. A check in
+     * between would depend on how fast the machine gets there. */
     arena_t *b = arena_get(narenas - 2);
     REQUIRE(b && b != a);
     void *g = arena_alloc_large(b, N * os_page, os_page, false);
@@ -78,15 +79,11 @@ int main(void)
     CHECK(b->large_max == 0);
     CHECKF(b->ndirty >= N, "%zu dirty pages right after a free of %d: young pages were purged",
            b->ndirty, N);
-    void *young = arena_alloc_large(b, os_page, os_page, false);
-    REQUIRE(young);
-    CHECKF(b->ndirty >= N - 1, "%zu dirty pages: young pages were purged", b->ndirty);
     wait_min_age();
     void *old = arena_alloc_large(b, os_page, os_page, false);
     REQUIRE(old);
     CHECKF(b->ndirty <= plain_floor + b->nactive, "%zu dirty pages after a grown block's free, past %d ms",
            b->ndirty, SC_DIRTY_MIN_AGE_MS);
-    free_large(young, false);
     free_large(old, false);
     CHECK(arena_check(b) == 0);
     return harness_summary();
