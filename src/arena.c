@@ -395,6 +395,7 @@ static void purge_oldest(arena_t *a, size_t keep, uint64_t cutoff, uint64_t youn
                 continue;
             }
             a->purged += len;
+            a->carved = 0; /* the heap shrinks: no more backing ahead for now */
             c->pages[pi].kind = PAGE_FREE_CLEAN;
             c->pages[pi + len - 1].kind = PAGE_FREE_CLEAN;
             run_merge_insert(a, c, pi, len, PAGE_FREE_CLEAN, 0);
@@ -488,6 +489,32 @@ size_t arena_purge_all(void)
 
 /* ---- slabs ------------------------------------------------------------- */
 
+/* A growing heap: after a slab was carved from the clean run that begins at
+ * page pi, up to 1/16 of the pages carved so far (at most
+ * SC_POPULATE_AHEAD_PAGES) from the front of that run become a dirty run,
+ * for the caller to back with memory in the same system call as the slab
+ * (os_populate). The next slabs and large blocks take them first, with no
+ * page fault. Nothing until the arena has carved SC_POPULATE_AFTER_PAGES,
+ * so a small program backs no page it does not use. Returns the pages. */
+static size_t slab_populate_ahead(arena_t *a, chunk_t *c, size_t pi)
+{
+    if (a->carved < SC_POPULATE_AFTER_PAGES || pi >= c->end_page) return 0;
+    page_t *head = &c->pages[pi];
+    if (head->kind != PAGE_FREE_CLEAN) return 0;
+    size_t want = a->carved / 16, total = head->npages;
+    if (want > SC_POPULATE_AHEAD_PAGES) want = SC_POPULATE_AHEAD_PAGES;
+    size_t k = want < total ? want : total;
+    run_remove(a, c, head);
+    if (total > k) run_insert(a, c, pi + k, total - k, PAGE_FREE_CLEAN, 0);
+    /* Marked dirty before the merge, which reads the kinds at the ends:
+     * it may join a dirty run on the right (never the slab on the left). */
+    c->pages[pi].kind = PAGE_FREE_DIRTY;
+    c->pages[pi + k - 1].kind = PAGE_FREE_DIRTY;
+    run_merge_insert(a, c, pi, k, PAGE_FREE_DIRTY, os_now_ms());
+    a->populated += k;
+    return k;
+}
+
 static slab_t *slab_alloc(arena_t *a, unsigned cls)
 {
     size_t n = sizeclass_info[cls].slab_pages;
@@ -512,8 +539,16 @@ static slab_t *slab_alloc(arena_t *a, unsigned cls)
         c->smallmap[pi + i] = (uint32_t)(cls + 1) << SMALLMAP_SHIFT | (uint32_t)i;
     }
     a->nactive += n;
+    size_t ahead = 0;
+    if (clean) {
+        a->carved += n;
+        ahead = slab_populate_ahead(a, c, pi + n);
+    }
     arena_maybe_decay(a);
     mutex_unlock(&a->lock);
+    /* Outside the arena lock: the dirty run may be taken meanwhile, and a
+     * page that its new owner has written is left as it is. */
+    if (ahead) os_populate(base, (n + ahead) << os_page_shift);
     return s;
 }
 

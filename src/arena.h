@@ -52,12 +52,14 @@ typedef struct arena {
     size_t nclean;              /* clean free pages inside chunks (retained) */
     size_t nactive;             /* pages in slabs and large blocks */
     unsigned purge_ticks;
+    size_t carved;              /* pages of slabs carved from clean runs since the last purge */
     size_t large_max;           /* pages of the longest large block freed since large_max_ms */
     uint64_t large_max_ms;      /* (see arena_maybe_decay) */
     /* statistics */
     uint64_t large_nmalloc, large_ndalloc, large_nrequests;
     size_t large_allocated;     /* bytes in large blocks (page multiples) */
     uint64_t npurge, nmadvise, purged;
+    uint64_t populated;         /* pages backed ahead of use (slab_alloc) */
     bin_t bins[SC_NSMALL];
 } arena_t;
 

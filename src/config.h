@@ -166,6 +166,25 @@ static const bool config_stats = true;
 #ifndef SC_DIRTY_MIN_AGE_MS
 #define SC_DIRTY_MIN_AGE_MS 10
 #endif
+/* A growing heap backs its new slabs, and the pages after them, in one
+ * system call rather than a page fault per page (arena.c,
+ * slab_populate_ahead): once an arena has carved this many pages for slabs
+ * since its last purge, each slab carved from clean pages brings 1/16 of
+ * that count, up to SC_POPULATE_AHEAD_PAGES, ahead. Measured on a machine
+ * where a page fault costs 12.5 us and MADV_POPULATE_WRITE 0.8 us a page
+ * (plus 5.8 us at the first touch: a VM with shadow page tables), medians
+ * of 5: bench/frag 1.34 -> 0.92 s, sqlite 1.92 -> 1.68 s, mixed 0.61 ->
+ * 0.58 s, peak RSS the same within 0.3%; larson, threads, prodcons, churn
+ * and micro the same within noise (the last two never back ahead). 256
+ * pages rather than 64 ahead: no faster on frag or sqlite. The same for
+ * large blocks: no faster (bench/large, mixed), and a large block is not
+ * always written whole. */
+#ifndef SC_POPULATE_AFTER_PAGES
+#define SC_POPULATE_AFTER_PAGES 256
+#endif
+#ifndef SC_POPULATE_AHEAD_PAGES
+#define SC_POPULATE_AHEAD_PAGES 64
+#endif
 static_assert(SC_LARGE_MAX * 2 <= SC_CHUNK_SIZE, "a large run must fit in a chunk beside its header");
 static_assert(SC_SMALL_MAX < SC_LARGE_MAX, "small below large");
 static_assert(SC_NSMALL <= 255, "class + 1 must fit the page map byte");

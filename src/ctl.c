@@ -90,6 +90,7 @@ static int ctl_arena_stats(arena_t *a, const char *leaf, void *oldp, size_t *old
     if (!strcmp(leaf, "npurge")) READ_RO(uint64_t, as.npurge);
     if (!strcmp(leaf, "nmadvise")) READ_RO(uint64_t, as.nmadvise);
     if (!strcmp(leaf, "purged")) READ_RO(uint64_t, as.purged);
+    if (!strcmp(leaf, "populated")) READ_RO(uint64_t, as.populated);
     if (!strcmp(leaf, "lock.nlocks")) READ_RO(uint64_t, as.nlocks);
     if (!strcmp(leaf, "lock.ncontended")) READ_RO(uint64_t, as.ncontended);
     return ENOENT;

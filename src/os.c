@@ -274,6 +274,21 @@ void os_no_huge_pages(void *addr, size_t size)
     errno = saved;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+static bool populate_refused; /* an older kernel, or a seccomp filter */
+
+void os_populate(void *addr, size_t size)
+{
+    if (__atomic_load_n(&populate_refused, __ATOMIC_RELAXED)) return;
+    int saved = errno;
+    /* ENOMEM or EINTR: the pages not backed now fault in when touched. */
+    if (madvise(addr, size, MADV_POPULATE_WRITE) != 0 && (errno == EINVAL || errno == EPERM || errno == ENOSYS))
+        __atomic_store_n(&populate_refused, true, __ATOMIC_RELAXED);
+    errno = saved;
+}
+
 bool os_protect_none(void *addr, size_t size)
 {
     if (os_fault()) return false;

@@ -58,6 +58,7 @@ void stats_arena_read(arena_t *a, arena_stats_t *o)
     o->npurge = a->npurge;
     o->nmadvise = a->nmadvise;
     o->purged = a->purged << os_page_shift;
+    o->populated = a->populated << os_page_shift;
     o->nlocks += a->lock.nlocks;
     o->ncontended += a->lock.ncontended;
     mutex_unlock(&a->lock);
@@ -168,9 +169,9 @@ static void print_text(writer_t *w, const stats_t *s)
         w_printf(w, "  small allocated %zu requests %llu; large allocated %zu allocs %llu frees %llu\n",
                  as.small_allocated, (unsigned long long)as.small_nrequests, as.large_allocated,
                  (unsigned long long)as.large_nmalloc, (unsigned long long)as.large_ndalloc);
-        w_printf(w, "  purges %llu madvise %llu purged %llu bytes; locks %llu contended %llu\n",
+        w_printf(w, "  purges %llu madvise %llu purged %llu bytes; populated %llu bytes; locks %llu contended %llu\n",
                  (unsigned long long)as.npurge, (unsigned long long)as.nmadvise, (unsigned long long)as.purged,
-                 (unsigned long long)as.nlocks, (unsigned long long)as.ncontended);
+                 (unsigned long long)as.populated, (unsigned long long)as.nlocks, (unsigned long long)as.ncontended);
         w_printf(w, "  %8s %6s %10s %8s %12s %12s %12s %8s %8s %10s\n", "size", "nregs", "curregs", "slabs",
                  "nmalloc", "ndalloc", "requests", "fills", "flushes", "contended");
         for (unsigned c = 0; c < SC_NSMALL; c++) {
@@ -239,11 +240,11 @@ static void print_json(writer_t *w, const stats_t *s)
         w_printf(w, "%s\n {\"index\": %u, \"nthreads\": %u, \"nchunks\": %zu, \"active\": %zu, \"dirty\": %zu, "
                     "\"retained\": %zu, \"small_allocated\": %zu, \"small_nrequests\": %llu, "
                     "\"large_allocated\": %zu, \"large_nmalloc\": %llu, \"large_ndalloc\": %llu, "
-                    "\"npurge\": %llu, \"nmadvise\": %llu, \"purged\": %llu, "
+                    "\"npurge\": %llu, \"nmadvise\": %llu, \"purged\": %llu, \"populated\": %llu, "
                     "\"lock_acquisitions\": %llu, \"lock_contended\": %llu,\n  \"bins\": [",
                  first ? "" : ",", as.index, as.nthreads, as.nchunks, as.active, as.dirty, as.retained,
                  as.small_allocated, U(as.small_nrequests), as.large_allocated, U(as.large_nmalloc),
-                 U(as.large_ndalloc), U(as.npurge), U(as.nmadvise), U(as.purged), U(as.nlocks), U(as.ncontended));
+                 U(as.large_ndalloc), U(as.npurge), U(as.nmadvise), U(as.purged), U(as.populated), U(as.nlocks), U(as.ncontended));
         first = false;
         for (unsigned c = 0; c < SC_NSMALL; c++) {
             bin_stats_t *b = &as.bins[c];

@@ -21,6 +21,7 @@ typedef struct arena_stats {
     size_t small_allocated, large_allocated;        /* bytes */
     uint64_t small_nrequests, large_nmalloc, large_ndalloc;
     uint64_t npurge, nmadvise, purged;              /* purged: bytes */
+    uint64_t populated;                             /* bytes backed ahead of use */
     uint64_t nlocks, ncontended;                    /* all of the arena's locks */
     bin_stats_t bins[SC_NSMALL];
 } arena_stats_t;
