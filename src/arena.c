@@ -498,7 +498,7 @@ size_t arena_purge_all(void)
  * so a small program backs no page it does not use. Returns the pages. */
 static size_t slab_populate_ahead(arena_t *a, chunk_t *c, size_t pi)
 {
-    if (a->carved < SC_POPULATE_AFTER_PAGES || pi >= c->end_page) return 0;
+    if (a->carved < SC_POPULATE_AFTER_PAGES || pi >= c->end_page || !os_can_populate()) return 0;
     page_t *head = &c->pages[pi];
     if (head->kind != PAGE_FREE_CLEAN) return 0;
     size_t want = a->carved / 16, total = head->npages;
@@ -511,7 +511,6 @@ static size_t slab_populate_ahead(arena_t *a, chunk_t *c, size_t pi)
     c->pages[pi].kind = PAGE_FREE_DIRTY;
     c->pages[pi + k - 1].kind = PAGE_FREE_DIRTY;
     run_merge_insert(a, c, pi, k, PAGE_FREE_DIRTY, os_now_ms());
-    a->populated += k;
     return k;
 }
 
@@ -548,7 +547,8 @@ static slab_t *slab_alloc(arena_t *a, unsigned cls)
     mutex_unlock(&a->lock);
     /* Outside the arena lock: the dirty run may be taken meanwhile, and a
      * page that its new owner has written is left as it is. */
-    if (ahead) os_populate(base, (n + ahead) << os_page_shift);
+    if (ahead && os_populate(base, (n + ahead) << os_page_shift))
+        __atomic_fetch_add(&a->populated, ahead, __ATOMIC_RELAXED);
     return s;
 }
 

@@ -59,7 +59,7 @@ typedef struct arena {
     uint64_t large_nmalloc, large_ndalloc, large_nrequests;
     size_t large_allocated;     /* bytes in large blocks (page multiples) */
     uint64_t npurge, nmadvise, purged;
-    uint64_t populated;         /* pages backed ahead of use (slab_alloc) */
+    uint64_t populated;         /* pages backed ahead of use (slab_alloc; atomic, added without the lock) */
     bin_t bins[SC_NSMALL];
 } arena_t;
 

@@ -174,11 +174,12 @@ static const bool config_stats = true;
  * where a page fault costs 12.5 us and MADV_POPULATE_WRITE 0.8 us a page
  * (plus 5.8 us at the first touch: a VM with shadow page tables), medians
  * of 5: bench/frag 1.34 -> 0.92 s, sqlite 1.92 -> 1.68 s, mixed 0.61 ->
- * 0.58 s, peak RSS the same within 0.3%; larson, threads, prodcons, churn
- * and micro the same within noise (the last two never back ahead). 256
- * pages rather than 64 ahead: no faster on frag or sqlite. The same for
- * large blocks: no faster (bench/large, mixed), and a large block is not
- * always written whole. */
+ * 0.58 s, peak RSS the same within 0.3%; larson's peak +2% (each of its
+ * arenas may hold a run backed ahead), churn's +0.5%; prodcons the same
+ * within noise; threads and micro never back ahead. 256 pages rather than
+ * 64 ahead: no faster on frag or sqlite. The same for large blocks: no
+ * faster (bench/large, mixed), and a large block is not always written
+ * whole. */
 #ifndef SC_POPULATE_AFTER_PAGES
 #define SC_POPULATE_AFTER_PAGES 256
 #endif

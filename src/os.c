@@ -279,14 +279,18 @@ void os_no_huge_pages(void *addr, size_t size)
 #endif
 static bool populate_refused; /* an older kernel, or a seccomp filter */
 
-void os_populate(void *addr, size_t size)
+bool os_can_populate(void) { return !__atomic_load_n(&populate_refused, __ATOMIC_RELAXED); }
+
+bool os_populate(void *addr, size_t size)
 {
-    if (__atomic_load_n(&populate_refused, __ATOMIC_RELAXED)) return;
+    if (!os_can_populate()) return false;
     int saved = errno;
+    bool ok = madvise(addr, size, MADV_POPULATE_WRITE) == 0;
     /* ENOMEM or EINTR: the pages not backed now fault in when touched. */
-    if (madvise(addr, size, MADV_POPULATE_WRITE) != 0 && (errno == EINVAL || errno == EPERM || errno == ENOSYS))
+    if (!ok && (errno == EINVAL || errno == EPERM || errno == ENOSYS))
         __atomic_store_n(&populate_refused, true, __ATOMIC_RELAXED);
     errno = saved;
+    return ok;
 }
 
 bool os_protect_none(void *addr, size_t size)

@@ -59,9 +59,11 @@ void os_want_huge_pages(void *addr, size_t size);
 void os_no_huge_pages(void *addr, size_t size);
 /* Backs [addr, addr + size) with zeroed memory now, as if each page had
  * been written (MADV_POPULATE_WRITE, Linux 5.14): one system call instead
- * of a page fault per page. Pages already backed keep their contents. Does
- * nothing where the kernel refuses it (then never tries again). */
-void os_populate(void *addr, size_t size);
+ * of a page fault per page. Pages already backed keep their contents.
+ * False if it did not (no memory, or a kernel or seccomp filter that
+ * refuses it: then os_can_populate turns false for good). */
+bool os_populate(void *addr, size_t size);
+bool os_can_populate(void);
 /* Monotonic time in milliseconds (coarse clock, vDSO, cheap). */
 uint64_t os_now_ms(void);
 

@@ -58,7 +58,7 @@ void stats_arena_read(arena_t *a, arena_stats_t *o)
     o->npurge = a->npurge;
     o->nmadvise = a->nmadvise;
     o->purged = a->purged << os_page_shift;
-    o->populated = a->populated << os_page_shift;
+    o->populated = __atomic_load_n(&a->populated, __ATOMIC_RELAXED) << os_page_shift;
     o->nlocks += a->lock.nlocks;
     o->ncontended += a->lock.ncontended;
     mutex_unlock(&a->lock);
