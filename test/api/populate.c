@@ -10,14 +10,9 @@
  */
 #include "../harness.h"
 #include "../stress/arena_stat.h"
+#include "../seccomp_filter.h"
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -69,28 +64,11 @@ static void *small_then_large(void *arg)
     return NULL;
 }
 
-static bool refuse_populate(void)
-{
-    struct sock_filter prog[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_POPULATE_WRITE, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog fprog = { (unsigned short)(sizeof prog / sizeof prog[0]), prog };
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) == 0;
-}
-
 /* The child's verdict as its exit status: 0 good, 1 a check failed, 77
  * no seccomp here. */
 static int refused_child(void)
 {
-    if (!refuse_populate()) return HARNESS_EXIT_SKIP;
+    if (!seccomp_refuse(SYS_madvise, 2, MADV_POPULATE_WRITE, SECCOMP_RET_ERRNO | EPERM)) return HARNESS_EXIT_SKIP;
     unsigned arena = arena_stat_own_arena();
     uint64_t before = arena_stat(arena, "populated");
     grow(MANY);

@@ -10,33 +10,14 @@
  * reference. Skipped where seccomp filters are not available.
  */
 #include "../harness.h"
+#include "../seccomp_filter.h"
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
-
-static bool install_filter(void)
-{
-    struct sock_filter prog[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_madvise, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog fprog = { .len = sizeof prog / sizeof prog[0], .filter = prog };
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) == 0;
-}
 
 /* Frees 300 separate dirty runs of 80 KiB (between live blocks of 96 KiB;
  * both above what thread caches hold), purges the calling thread's arena
@@ -83,7 +64,7 @@ static void purge_many(const char *when)
 int main(void)
 {
     purge_many("without a filter");
-    if (!install_filter()) SKIP("seccomp filters not available here");
+    if (!seccomp_refuse(SYS_process_madvise, -1, 0, SECCOMP_RET_KILL_PROCESS)) SKIP("seccomp filters not available here");
     purge_many("under a seccomp filter that kills process_madvise");
     return harness_summary();
 }

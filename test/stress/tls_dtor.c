@@ -4,9 +4,8 @@
  * first, and glibc runs key destructors in the order of the keys). The
  * main thread's regions, freed there by a thread bound to another arena,
  * must go straight back to their arena: nothing may be cached for a
- * thread whose cache is gone
- * (a remote stack set up on the stand-in cache of exiting threads would
- * write past it and hold the regions forever). Checked through the
+ * thread whose cache is gone (a remote stack set up on the stand-in cache
+ * of exiting threads would write past it and hold the regions forever). Checked through the
  * arena's small.allocated, and the regions are handed out again.
  *
  * SCTEST: variants=release,debug,ubsan,secure timeout=120
