@@ -12,7 +12,8 @@
 #            option secure is on unless SCMALLOC_CONF says otherwise)
 #   static   $SC_BUILD/libscmalloc.a, for the tests that ask for it
 # $SC_VARIANTS (e.g. "release debug") limits the variants; $SC_TIMEOUT_SCALE
-# multiplies every timeout; $SC_VERBOSE=1 shows the stderr of failures.
+# multiplies every timeout; $SC_VERBOSE=1 shows the stderr of failures;
+# $SC_JOBS is how many tests run at once (default: the CPUs, at most 4).
 #
 # Tests:
 #   test/unit/X.c     unit/X            standalone, built with src/*.c
@@ -33,11 +34,14 @@
 # A line "SCTEST: ..." in a test's source sets, by words:
 #   variants=a,b  timeout=SECONDS  nolink (not linked with scmalloc)
 #   static (also run linked with libscmalloc.a)  abort "message"
+#   alone (runs while no other test does)
 # Exit status 77 means skipped; a line "SKIP: why" on stderr says why.
 #
 # Output: one line per test, PASS name / FAIL name (reason) / SKIP name
 # (reason), then "N passed, N failed, N skipped". Exit status 1 when any
-# failed. Logs: build/tests/logs/NAME.{out,err}.
+# failed. Logs: build/tests/logs/NAME.{out,err}. Tests run SC_JOBS at a
+# time, each with its own binary, logs and scratch directory; their lines
+# are printed in the order the tests were started.
 
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +62,9 @@ OUT=${SC_TEST_OUT:-build/tests}
 CFLAGS_TEST="-O1 -g -Wall -Iinclude -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc
  -fno-builtin-realloc -fno-builtin-aligned_alloc -fno-builtin-posix_memalign -fno-builtin-memalign"
 JOBS=$(nproc 2>/dev/null || echo 2)
+# Tests run this many at a time. At most 4 by default: most tests run
+# threads of their own, and timeouts are sized for a test that has a CPU.
+SC_JOBS=${SC_JOBS:-$((JOBS < 4 ? JOBS : 4))}
 
 # The allocator under test must not be configured from outside.
 unset SCMALLOC_CONF LD_PRELOAD
@@ -68,6 +75,40 @@ mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/tmp" || exit 2
 OUT=$(cd "$OUT" && pwd)
 
 passed=0 failed=0 skipped=0
+
+# ---- running tests side by side ----
+# Each job is one function call in a subshell, its output kept in
+# $RES/N until every job started before it has been printed. The counts
+# come from the PASS/FAIL/SKIP lines of all jobs at the end.
+RES=$OUT/results
+rm -rf "$RES"
+mkdir -p "$RES" || exit 2
+njobs=0 nprinted=0 nrunning=0
+
+print_finished() { # prints the finished jobs' lines, in the order they started
+    while [ -e "$RES/$nprinted.done" ]; do
+        cat "$RES/$nprinted"
+        nprinted=$((nprinted + 1))
+    done
+}
+
+schedule() { # function, arguments: runs it as a job
+    while [ "$nrunning" -ge "$SC_JOBS" ]; do
+        wait -n
+        nrunning=$((nrunning - 1))
+        print_finished
+    done
+    local i=$njobs
+    njobs=$((njobs + 1))
+    ( "$@" >"$RES/$i" 2>&1; : >"$RES/$i.done" ) &
+    nrunning=$((nrunning + 1))
+}
+
+wait_all() {
+    wait
+    nrunning=0
+    print_finished
+}
 
 report() { # PASS|FAIL|SKIP, name, reason
     case $1 in
@@ -370,44 +411,6 @@ run_unit_test() { # source
     esac
 }
 
-# ---- the suite ----
-
-start=$(date +%s)
-: >"$OUT/times.txt"
-shopt -s nullglob
-c_tests=(test/api/*.c test/error/*.c test/stress/*.c)
-compile_objects "${c_tests[@]}"
-
-for src in test/unit/*.c; do
-    run_unit_test "$src"
-done
-
-for group in api error stress preload; do
-    for v in release debug ubsan static secure; do
-        want_variant "$v" || continue
-        if [ "$group" = preload ]; then
-            files=(test/preload/*.sh)
-        else
-            files=(test/"$group"/*.c)
-        fi
-        for f in "${files[@]}"; do
-            [ "$(basename "$f")" = common.sh ] && continue
-            d=$(directive "$f")
-            allowed=$(dir_value "$d" variants)
-            if [ "$v" = static ]; then
-                has_word "$d" static || continue
-            elif [ -n "$allowed" ]; then
-                case ",$allowed," in *",$v,"*) ;; *) continue ;; esac
-            fi
-            if [ "$group" = preload ]; then
-                run_preload_test "$f" "$v"
-            else
-                run_c_test "$f" "$v"
-            fi
-        done
-    done
-done
-
 # Fault injection: test/faults/faults.c linked with the FAULTS=1 build, its
 # os layer failing every Nth / a random 1 in N memory system calls.
 SC_FAULTS_BUILD=${SC_FAULTS_BUILD:-build/faults}
@@ -435,7 +438,6 @@ run_fault_tests() {
         report_status "$name" 180 "$log" "$(failure_reason "$log.err")"
     done
 }
-run_fault_tests
 
 # ThreadSanitizer: test/tsan/stress_sc.c, built with -fsanitize=thread and
 # linked with the SANITIZE=thread build, through the sc_ names.
@@ -464,8 +466,61 @@ run_tsan_tests() {
         report_status "tsan/$name" 240 "$log" "$(grep -m1 -E 'WARNING: ThreadSanitizer|CHECK failed' "$log.err")"
     done
 }
-run_tsan_tests
+
+# ---- the suite ----
+
+start=$(date +%s)
+: >"$OUT/times.txt"
+shopt -s nullglob
+c_tests=(test/api/*.c test/error/*.c test/stress/*.c)
+compile_objects "${c_tests[@]}"
+
+# The longest first, so that they do not run by themselves at the end: the
+# two sequences below, then the real programs.
+schedule run_fault_tests
+schedule run_tsan_tests
+
+for group in preload unit api error stress; do
+    if [ "$group" = unit ]; then
+        for src in test/unit/*.c; do
+            schedule run_unit_test "$src"
+        done
+        continue
+    fi
+    for v in release debug ubsan static secure; do
+        want_variant "$v" || continue
+        if [ "$group" = preload ]; then
+            files=(test/preload/*.sh)
+        else
+            files=(test/"$group"/*.c)
+        fi
+        for f in "${files[@]}"; do
+            [ "$(basename "$f")" = common.sh ] && continue
+            d=$(directive "$f")
+            allowed=$(dir_value "$d" variants)
+            if [ "$v" = static ]; then
+                has_word "$d" static || continue
+            elif [ -n "$allowed" ]; then
+                case ",$allowed," in *",$v,"*) ;; *) continue ;; esac
+            fi
+            run=run_c_test
+            [ "$group" = preload ] && run=run_preload_test
+            if has_word "$d" alone; then
+                selected "$group/$(basename "${f%.*}")@$v" || continue
+                wait_all
+                schedule "$run" "$f" "$v"
+                wait_all
+            else
+                schedule "$run" "$f" "$v"
+            fi
+        done
+    done
+done
+wait_all
 
 echo "(took $(($(date +%s) - start)) s; logs in ${OUT#"$ROOT"/}/logs, times in ${OUT#"$ROOT"/}/times.txt)"
+passed=$(cat /dev/null "$RES"/[0-9]* | grep -c '^PASS ')
+failed=$(cat /dev/null "$RES"/[0-9]* | grep -c '^FAIL ')
+skipped=$(cat /dev/null "$RES"/[0-9]* | grep -c '^SKIP ')
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
