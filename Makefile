@@ -56,8 +56,10 @@ $(BUILDDIR)/obj/%.o: src/%.c $(HDRS) Makefile
 # -z nodelete: dlclose never unmaps the library. Blocks it handed out may
 # still be freed, and every thread that allocated runs its thread-cache
 # destructor at exit (test/api/dlopen).
-$(BUILDDIR)/libscmalloc.so: $(OBJS)
-	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS_LIB) -pthread -Wl,-z,now -Wl,-z,nodelete -Wl,-soname,libscmalloc.so
+# -T src/cold.ld: cold code and the unwind tables get mappings of their own.
+$(BUILDDIR)/libscmalloc.so: $(OBJS) src/cold.ld
+	$(CC) -shared -o $@ $(OBJS) $(LDFLAGS_LIB) -pthread -Wl,-z,now -Wl,-z,nodelete -Wl,-soname,libscmalloc.so \
+		-Wl,-T,src/cold.ld
 
 # One relocatable object whose hidden symbols are made local, so the archive
 # exports only the public names (as the shared library does).

@@ -614,7 +614,7 @@ SC_EXPORT void *sc_pvalloc(size_t size)
 
 /* ---- trimming ------------------------------------------------------------ */
 
-SC_EXPORT int sc_malloc_trim(size_t pad)
+SC_EXPORT SC_COLD int sc_malloc_trim(size_t pad)
 {
     (void)pad;
     if (!malloc_init()) return 0;

@@ -485,7 +485,7 @@ void arenas_decay(void)
     }
 }
 
-size_t arena_purge_all(void)
+SC_COLD size_t arena_purge_all(void)
 {
     size_t purged = 0;
     for (unsigned i = 0; i < narenas; i++) {
@@ -842,7 +842,7 @@ void arenas_postfork_child(void)
 
 #define CHECK(cond, ...) do { if (!(cond)) { fmt_stderr("scmalloc: heap check: " __VA_ARGS__); problems++; } } while (0)
 
-size_t arena_check(arena_t *a)
+SC_COLD size_t arena_check(arena_t *a)
 {
     size_t problems = 0;
     for (unsigned cls = 0; cls < SC_NSMALL; cls++) mutex_lock(&a->bins[cls].lock);

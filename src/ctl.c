@@ -23,7 +23,7 @@ static stats_t snapshot;
 static uint64_t epoch;
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int ctl_read(void *oldp, size_t *oldlenp, const void *value, size_t size)
+SC_COLD static int ctl_read(void *oldp, size_t *oldlenp, const void *value, size_t size)
 {
     if (!oldp) return 0;
     if (!oldlenp || *oldlenp != size) return EINVAL;
@@ -34,7 +34,7 @@ static int ctl_read(void *oldp, size_t *oldlenp, const void *value, size_t size)
 static int ctl_readonly(void *newp) { return newp ? EPERM : 0; }
 
 /* Matches "prefix<number>rest"; returns the rest after the number or NULL. */
-static const char *match_index(const char *name, const char *prefix, unsigned *index, unsigned limit)
+SC_COLD static const char *match_index(const char *name, const char *prefix, unsigned *index, unsigned limit)
 {
     size_t n = strlen(prefix);
     if (strncmp(name, prefix, n) != 0) return NULL;
@@ -52,7 +52,7 @@ static const char *match_index(const char *name, const char *prefix, unsigned *i
         type v_ = (expr); return ctl_read(oldp, oldlenp, &v_, sizeof(v_)); \
     } while (0)
 
-static int ctl_bin(const bin_stats_t *b, const char *leaf, void *oldp, size_t *oldlenp, void *newp)
+SC_COLD static int ctl_bin(const bin_stats_t *b, const char *leaf, void *oldp, size_t *oldlenp, void *newp)
 {
     if (!strcmp(leaf, "size")) READ_RO(size_t, b->size);
     if (!strcmp(leaf, "nregs")) READ_RO(size_t, b->nregs);
@@ -70,7 +70,7 @@ static int ctl_bin(const bin_stats_t *b, const char *leaf, void *oldp, size_t *o
     return ENOENT;
 }
 
-static int ctl_arena_stats(arena_t *a, const char *leaf, void *oldp, size_t *oldlenp, void *newp)
+SC_COLD static int ctl_arena_stats(arena_t *a, const char *leaf, void *oldp, size_t *oldlenp, void *newp)
 {
     SC_SPARSE static arena_stats_t as; /* guarded by ctl_lock */
     stats_arena_read(a, &as);
@@ -96,7 +96,7 @@ static int ctl_arena_stats(arena_t *a, const char *leaf, void *oldp, size_t *old
     return ENOENT;
 }
 
-static int ctl_opt(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+SC_COLD static int ctl_opt(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     for (size_t i = 0; i < option_count; i++) {
         const option_desc_t *d = &option_table[i];
@@ -128,7 +128,7 @@ static int ctl_opt(const char *name, void *oldp, size_t *oldlenp, void *newp, si
     return ENOENT;
 }
 
-static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+SC_COLD static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     unsigned i;
     const char *rest;
@@ -192,7 +192,7 @@ static int ctl_locked(const char *name, void *oldp, size_t *oldlenp, void *newp,
 }
 
 /* Names about the calling thread need no global lock. */
-static int ctl_thread(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+SC_COLD static int ctl_thread(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     (void)newlen;
     tcache_t *tc = tcache_get();
@@ -219,7 +219,7 @@ static int ctl_thread(const char *name, void *oldp, size_t *oldlenp, void *newp,
     return ENOENT;
 }
 
-SC_EXPORT int sc_ctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+SC_EXPORT SC_COLD int sc_ctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     if (!name) return ENOENT;
     if (!malloc_init()) return EAGAIN;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t put_num(char *buf, size_t size, size_t pos, unsigned long long v,
+SC_COLD static size_t put_num(char *buf, size_t size, size_t pos, unsigned long long v,
                       unsigned base, int width, bool neg)
 {
     char tmp[32];
@@ -20,7 +20,7 @@ static size_t put_num(char *buf, size_t size, size_t pos, unsigned long long v,
     return pos;
 }
 
-size_t fmt_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+SC_COLD size_t fmt_vformat(char *buf, size_t size, const char *fmt, va_list ap)
 {
     size_t pos = 0;
     for (const char *f = fmt; *f; f++) {
@@ -71,7 +71,7 @@ size_t fmt_vformat(char *buf, size_t size, const char *fmt, va_list ap)
     return pos < size ? pos : size - 1;
 }
 
-size_t fmt_format(char *buf, size_t size, const char *fmt, ...)
+SC_COLD size_t fmt_format(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -80,7 +80,7 @@ size_t fmt_format(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
-void sc_write_stderr(const char *s, size_t n)
+SC_COLD void sc_write_stderr(const char *s, size_t n)
 {
     while (n) {
         long w = os_write(2, s, n);
@@ -89,7 +89,7 @@ void sc_write_stderr(const char *s, size_t n)
     }
 }
 
-void fmt_stderr(const char *fmt, ...)
+SC_COLD void fmt_stderr(const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -99,13 +99,13 @@ void fmt_stderr(const char *fmt, ...)
     sc_write_stderr(buf, n);
 }
 
-void sc_misuse(const char *what, const void *ptr)
+SC_COLD void sc_misuse(const char *what, const void *ptr)
 {
     fmt_stderr("scmalloc: error: %s: %p\n", what, ptr);
     abort();
 }
 
-void sc_panic(const char *file, int line, const char *expr)
+SC_COLD void sc_panic(const char *file, int line, const char *expr)
 {
     fmt_stderr("scmalloc: internal error: %s:%d: %s\n", file, line, expr);
     abort();

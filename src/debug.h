@@ -20,6 +20,15 @@
  * 1 KiB, 8.6 -> 8.0 at 64 KiB; where the linker happened to put them
  * decided it before. */
 #define SC_ALIGN_HOT __attribute__((aligned(64)))
+/* On code that a running program does not normally run: introspection
+ * (sc_ctl, statistics), consistency checks, error reports, the profiler's
+ * sampling and dumps, the parsing of SCMALLOC_CONF's text. The shared
+ * library links it into a mapping of its own (src/cold.ld), so that it
+ * does not make pages of the hot code's mapping resident: the kernel
+ * maps a file's pages around each fault in aligned 64 KiB windows. A
+ * section name outside .text.*, which the default linker script would
+ * take first. */
+#define SC_COLD __attribute__((cold, section(".sc_cold")))
 /* On zero-initialised tables of which a process touches a few pages, or
  * only reads (the radix tree's root, zero leaf and bitmap, the profiler's
  * tables, base's free lists, the statistics buffers, the empty thread

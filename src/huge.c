@@ -704,14 +704,14 @@ void *huge_realloc(huge_t *h, void *p, size_t new_size)
 
 size_t huge_blocks(void) { return __atomic_load_n(&stats.count, __ATOMIC_RELAXED); }
 
-void huge_stats_get(huge_stats_t *out)
+SC_COLD void huge_stats_get(huge_stats_t *out)
 {
     mutex_lock(&huge_lock);
     *out = stats;
     mutex_unlock(&huge_lock);
 }
 
-size_t huge_check(void)
+SC_COLD size_t huge_check(void)
 {
     size_t problems = 0, count = 0, bytes = 0;
     mutex_lock(&huge_lock);

@@ -21,7 +21,7 @@ const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
 
 static const char *bind_names[] = { "least", "rr" };
 
-static bool parse_int(const char *s, size_t len, int64_t *out)
+SC_COLD static bool parse_int(const char *s, size_t len, int64_t *out)
 {
     bool neg = false;
     size_t i = 0;
@@ -36,13 +36,13 @@ static bool parse_int(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-static bool eq(const char *s, size_t len, const char *word)
+SC_COLD static bool eq(const char *s, size_t len, const char *word)
 {
     return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
 /* Sets option d from the text value; false if the value is not valid. */
-static bool option_set(const option_desc_t *d, const char *v, size_t vlen)
+SC_COLD static bool option_set(const option_desc_t *d, const char *v, size_t vlen)
 {
     if (strcmp(d->type, "bool") == 0) {
         if (eq(v, vlen, "true") || eq(v, vlen, "1")) *(bool *)d->value = true;
@@ -107,7 +107,7 @@ void options_parse(const char *conf)
     }
 }
 
-void option_format(const option_desc_t *d, char *buf, size_t size)
+SC_COLD void option_format(const option_desc_t *d, char *buf, size_t size)
 {
     if (strcmp(d->type, "bool") == 0) fmt_format(buf, size, "%s", *(bool *)d->value ? "true" : "false");
     else if (strcmp(d->type, "string") == 0) fmt_format(buf, size, "%s", (const char *)d->value);

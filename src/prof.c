@@ -71,7 +71,7 @@ static unsigned dump_seq;
 /* Natural logarithm of x in (0, 1], without libm: x = m * 2^e with m in
  * [1, 2), ln m = 2 atanh((m - 1) / (m + 1)) by its series (error below
  * 1e-9 for t < 1/3). */
-static double prof_ln(double x)
+SC_COLD static double prof_ln(double x)
 {
     union { double d; uint64_t u; } v = { .d = x };
     int e = (int)((v.u >> 52) & 0x7ff) - 1023;
@@ -85,7 +85,7 @@ static double prof_ln(double x)
 }
 
 /* Bytes until the next sample: exponential with mean opt.prof_sample. */
-static int64_t prof_interval(tcache_t *tc)
+SC_COLD static int64_t prof_interval(tcache_t *tc)
 {
     /* u in (0, 1]: 53 random bits, never 0. */
     double u = (double)((tcache_random(tc) >> 11) + 1) * (1.0 / 9007199254740992.0);
@@ -105,7 +105,7 @@ typedef _Unwind_Ptr (*unwind_get_ip_fn)(struct _Unwind_Context *);
 static unwind_get_ip_fn unwind_get_ip;
 static unwind_backtrace_fn unwind_backtrace; /* set last (release): then both are usable */
 
-static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx, void *arg)
+SC_COLD static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx, void *arg)
 {
     unwind_state_t *st = arg;
     uintptr_t ip = unwind_get_ip(ctx);
@@ -118,7 +118,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx, void *arg)
  * outwards. The frames inside scmalloc are dropped by finding the caller's
  * address (what the public entry point saw as its return address); if it is
  * not found (a tail call), every frame is kept. */
-static unsigned prof_backtrace(void **frames, const void *caller)
+SC_COLD static unsigned prof_backtrace(void **frames, const void *caller)
 {
     void *raw[PROF_MAX_DEPTH + 16];
     unwind_state_t st = { raw, 0, PROF_MAX_DEPTH + 16 };
@@ -136,7 +136,7 @@ static unsigned prof_backtrace(void **frames, const void *caller)
     return depth;
 }
 
-static uint64_t hash_frames(void *const *frames, unsigned depth)
+SC_COLD static uint64_t hash_frames(void *const *frames, unsigned depth)
 {
     uint64_t h = 0xcbf29ce484222325u;
     for (unsigned i = 0; i < depth; i++) h = (h ^ (uintptr_t)frames[i]) * 0x100000001b3u;
@@ -144,7 +144,7 @@ static uint64_t hash_frames(void *const *frames, unsigned depth)
 }
 
 /* The table's entry for this backtrace, created if new. Under prof_lock. */
-static prof_bt_t *bt_intern(void *const *frames, unsigned depth)
+SC_COLD static prof_bt_t *bt_intern(void *const *frames, unsigned depth)
 {
     uint64_t h = hash_frames(frames, depth);
     prof_bt_t **bucket = &bt_buckets[h % PROF_BT_BUCKETS];
@@ -162,7 +162,7 @@ static prof_bt_t *bt_intern(void *const *frames, unsigned depth)
     return bt;
 }
 
-static size_t obj_bucket(const void *p)
+SC_COLD static size_t obj_bucket(const void *p)
 {
     uint64_t x = (uintptr_t)p * 0x9e3779b97f4a7c15u;
     return (size_t)(x >> 48) & (PROF_OBJ_BUCKETS - 1);
@@ -195,7 +195,7 @@ void prof_start(void)
     __atomic_store_n(&unwind_backtrace, backtrace, __ATOMIC_RELEASE);
 }
 
-static void prof_sample(tcache_t *tc, void *p, size_t size, const void *caller)
+SC_COLD static void prof_sample(tcache_t *tc, void *p, size_t size, const void *caller)
 {
     tc->prof_busy = true; /* the unwinder may allocate: not sampled */
     void *frames[PROF_MAX_DEPTH];
@@ -222,7 +222,7 @@ static void prof_sample(tcache_t *tc, void *p, size_t size, const void *caller)
     tc->prof_busy = false;
 }
 
-void prof_alloc(void *p, size_t size, const void *caller)
+SC_COLD void prof_alloc(void *p, size_t size, const void *caller)
 {
     tcache_t *tc = tcache_current();
     /* Threads without a cache of their own (exiting, or out of memory) are
@@ -237,7 +237,7 @@ void prof_alloc(void *p, size_t size, const void *caller)
     prof_sample(tc, p, size, caller);
 }
 
-void prof_free(void *p)
+SC_COLD void prof_free(void *p)
 {
     prof_obj_t **bucket = &obj_buckets[obj_bucket(p)];
     if (!__atomic_load_n(bucket, __ATOMIC_ACQUIRE)) return;
@@ -263,7 +263,7 @@ typedef struct dump_writer {
     char buf[4096];
 } dump_writer_t;
 
-static void dump_flush(dump_writer_t *w)
+SC_COLD static void dump_flush(dump_writer_t *w)
 {
     for (size_t off = 0; off < w->len && !w->err;) {
         long n = os_write(w->fd, w->buf + off, w->len - off);
@@ -274,7 +274,7 @@ static void dump_flush(dump_writer_t *w)
     w->len = 0;
 }
 
-static void dump_printf(dump_writer_t *w, const char *fmt, ...)
+SC_COLD static void dump_printf(dump_writer_t *w, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -286,7 +286,7 @@ static void dump_printf(dump_writer_t *w, const char *fmt, ...)
     w->len += n;
 }
 
-static void dump_maps(dump_writer_t *w)
+SC_COLD static void dump_maps(dump_writer_t *w)
 {
     dump_flush(w);
     int fd = os_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
@@ -303,7 +303,7 @@ static void dump_maps(dump_writer_t *w)
 }
 
 /* Under prof_lock. */
-static void dump_profile(dump_writer_t *w)
+SC_COLD static void dump_profile(dump_writer_t *w)
 {
     uint64_t live_n = 0, live_bytes = 0, total_n = 0, total_bytes = 0;
     for (size_t i = 0; i < PROF_BT_BUCKETS; i++)
@@ -331,7 +331,7 @@ static void dump_profile(dump_writer_t *w)
     dump_maps(w);
 }
 
-int prof_dump(const char *path)
+SC_COLD int prof_dump(const char *path)
 {
     if (!opt.prof || !malloc_init()) return ENOENT;
     char name[SC_OPTION_STRING_MAX + 48];

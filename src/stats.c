@@ -19,7 +19,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-void stats_arena_read(arena_t *a, arena_stats_t *o)
+SC_COLD void stats_arena_read(arena_t *a, arena_stats_t *o)
 {
     memset(o, 0, sizeof(*o));
     o->index = a->index;
@@ -64,7 +64,7 @@ void stats_arena_read(arena_t *a, arena_stats_t *o)
     mutex_unlock(&a->lock);
 }
 
-void stats_read(stats_t *s)
+SC_COLD void stats_read(stats_t *s)
 {
     memset(s, 0, sizeof(*s));
     if (!malloc_initialized) return;
@@ -112,13 +112,13 @@ typedef struct writer {
     char buf[2048];
 } writer_t;
 
-static void write_stderr(void *opaque, const char *text)
+SC_COLD static void write_stderr(void *opaque, const char *text)
 {
     (void)opaque;
     sc_write_stderr(text, strlen(text));
 }
 
-static void w_flush(writer_t *w)
+SC_COLD static void w_flush(writer_t *w)
 {
     if (!w->n) return;
     w->buf[w->n] = 0;
@@ -126,7 +126,7 @@ static void w_flush(writer_t *w)
     w->n = 0;
 }
 
-static void w_printf(writer_t *w, const char *fmt, ...)
+SC_COLD static void w_printf(writer_t *w, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -138,7 +138,7 @@ static void w_printf(writer_t *w, const char *fmt, ...)
     w->n += n;
 }
 
-static void print_text(writer_t *w, const stats_t *s)
+SC_COLD static void print_text(writer_t *w, const stats_t *s)
 {
     SC_SPARSE static arena_stats_t as;
     w_printf(w, "___ scmalloc %s statistics ___\n", SCMALLOC_VERSION);
@@ -189,7 +189,7 @@ static void print_text(writer_t *w, const stats_t *s)
 #define U(x) ((unsigned long long)(x))
 
 /* Writes s as a JSON string literal (quotes included) into out. */
-static void json_quote(char *out, size_t size, const char *s)
+SC_COLD static void json_quote(char *out, size_t size, const char *s)
 {
     size_t n = 0;
     out[n++] = '"';
@@ -208,7 +208,7 @@ static void json_quote(char *out, size_t size, const char *s)
     out[n] = 0;
 }
 
-static void print_json(writer_t *w, const stats_t *s)
+SC_COLD static void print_json(writer_t *w, const stats_t *s)
 {
     SC_SPARSE static arena_stats_t as;
     w_printf(w, "{\"scmalloc\": {\"version\": \"%s\", \"page_size\": %zu, \"chunk_size\": %zu, \"narenas\": %u,\n",
@@ -261,7 +261,7 @@ static void print_json(writer_t *w, const stats_t *s)
     w_printf(w, "]\n}}\n");
 }
 
-SC_EXPORT void sc_stats_print(sc_write_cb_t *cb, void *opaque, const char *opts)
+SC_EXPORT SC_COLD void sc_stats_print(sc_write_cb_t *cb, void *opaque, const char *opts)
 {
     static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
     writer_t w;
@@ -279,7 +279,7 @@ SC_EXPORT void sc_stats_print(sc_write_cb_t *cb, void *opaque, const char *opts)
 
 /* ---- glibc's views ---------------------------------------------------------- */
 
-SC_EXPORT struct mallinfo2 mallinfo2(void)
+SC_EXPORT SC_COLD struct mallinfo2 mallinfo2(void)
 {
     stats_t s;
     stats_read(&s);
@@ -295,7 +295,7 @@ SC_EXPORT struct mallinfo2 mallinfo2(void)
     return mi;
 }
 
-SC_EXPORT struct mallinfo mallinfo(void)
+SC_EXPORT SC_COLD struct mallinfo mallinfo(void)
 {
     struct mallinfo2 m2 = mallinfo2();
     struct mallinfo mi;
@@ -312,7 +312,7 @@ SC_EXPORT struct mallinfo mallinfo(void)
     return mi;
 }
 
-SC_EXPORT void sc_malloc_stats(void)
+SC_EXPORT SC_COLD void sc_malloc_stats(void)
 {
     stats_t s;
     stats_read(&s);
@@ -328,7 +328,7 @@ SC_EXPORT void sc_malloc_stats(void)
  * cancellation point: cancellation waits while info_lock is held. */
 static void xml_cb(void *opaque, const char *text) { fputs(text, (FILE *)opaque); }
 
-SC_EXPORT int sc_malloc_info(int options, FILE *fp)
+SC_EXPORT SC_COLD int sc_malloc_info(int options, FILE *fp)
 {
     if (options != 0) { errno = EINVAL; return -1; }
     if (!fp) { errno = EINVAL; return -1; }
@@ -378,7 +378,7 @@ SC_EXPORT int sc_malloc_info(int options, FILE *fp)
     return 0;
 }
 
-SC_EXPORT int sc_mallopt(int param, int value)
+SC_EXPORT SC_COLD int sc_mallopt(int param, int value)
 {
     /* Accepted, as glibc does; none of glibc's tunables apply here. glibc
      * rejects an M_MXFAST beyond 80 * sizeof(size_t) / 4. */
@@ -386,7 +386,7 @@ SC_EXPORT int sc_mallopt(int param, int value)
     return 1;
 }
 
-SC_EXPORT size_t sc_heap_check(void)
+SC_EXPORT SC_COLD size_t sc_heap_check(void)
 {
     if (!malloc_initialized) return 0;
     size_t problems = 0;

@@ -245,7 +245,7 @@ static void bin_merge_requests(tcache_t *tc, unsigned cls)
     __atomic_fetch_add(sum, n, __ATOMIC_RELAXED);
 }
 
-void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deallocated)
+SC_COLD void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deallocated)
 {
     uint64_t a = tc->allocated, d = tc->deallocated;
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
@@ -458,7 +458,7 @@ void tcache_flush(tcache_t *tc)
     for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
 }
 
-void tcache_stats_merge(void)
+SC_COLD void tcache_stats_merge(void)
 {
     tcache_t *tc = tcache_self();
     if (!tc) return;
