@@ -17,7 +17,7 @@
  *       -> tcache_free_slow() -> arena_bin_flush()           (batch)
  *     page-aligned: free_large(): up to 64 KiB the thread cache, as
  *       small ones; else arena_dalloc_large()
- *     else: free_other(): block_find() through the radix tree;
+ *     else: free_other(): block_find(): the bit again, else the radix tree;
  *       huge: huge_free() (to the huge cache); anything else: misuse
  *       report and abort
  *
@@ -292,7 +292,7 @@ typedef struct block {
  * is BLOCK_NONE. */
 static void block_find(void *p, block_t *b, bool strict)
 {
-    uintptr_t a = (uintptr_t)p, e = rtree_lookup(a);
+    uintptr_t a = (uintptr_t)p, e = rtree_in_arena_chunk(a) ? (uintptr_t)chunk_of(p) : rtree_lookup(a);
     memset(b, 0, sizeof(*b));
     if (e == 0 || e == RTREE_FREED_HUGE) {
         if (!strict) return;

@@ -852,7 +852,7 @@ SC_COLD size_t arena_check(arena_t *a)
     for (chunk_t *c = a->chunks; c; c = c->next) {
         nchunks++;
         CHECK(c->arena == a, "chunk %p: wrong arena\n", (void *)c);
-        CHECK(rtree_lookup((uintptr_t)c) == (uintptr_t)c, "chunk %p: not registered\n", (void *)c);
+        CHECK(rtree_in_arena_chunk((uintptr_t)c), "chunk %p: not registered\n", (void *)c);
         /* Outside the runs: the header, then in secure mode one guard page
          * in front of the runs and one behind them; never in the small map. */
         size_t guards = (size_t)(c->npages - c->end_page), header = c->first_page - guards;

@@ -51,11 +51,8 @@ chunk_t *chunk_alloc(struct arena *arena)
     for (size_t i = 0; i < header; i++) c->pages[i].kind = PAGE_HEADER;
     for (size_t i = header; i < c->first_page; i++) c->pages[i].kind = PAGE_GUARD;
     for (size_t i = c->end_page; i < npages; i++) c->pages[i].kind = PAGE_GUARD;
-    if (!rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, (uintptr_t)c)) {
-        rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0); /* before the addresses go back */
-        os_unmap(c, SC_CHUNK_SIZE);
-        return NULL;
-    }
+    /* Its bit alone says it is ours (rtree.h): no leaf of the radix tree
+     * is made or written for it. */
     rtree_mark_arena_chunk((uintptr_t)c, true);
     return c;
 }
@@ -63,6 +60,5 @@ chunk_t *chunk_alloc(struct arena *arena)
 void chunk_release(chunk_t *c)
 {
     rtree_mark_arena_chunk((uintptr_t)c, false);
-    rtree_set_range((uintptr_t)c, SC_CHUNK_SIZE, 0);
     os_unmap(c, SC_CHUNK_SIZE); /* the guard pages go with it */
 }

@@ -1,5 +1,7 @@
-/* Unit test of pointer -> metadata: the rtree and the chunk page map for
- * small, large, huge and over-aligned blocks, and foreign pointers. */
+/* Unit test of pointer -> metadata: the arena chunks' bits, the rtree and
+ * the chunk page map for small, large, huge and over-aligned blocks, and
+ * foreign pointers. Arena chunks are in the bits only: until the first
+ * huge block, no slot of the radix tree's root is written. */
 #include "../harness.h"
 #include "chunk.h"
 #include "huge.h"
@@ -16,13 +18,12 @@ int main(void)
     for (size_t size = 1; size <= SC_SMALL_MAX; size = size * 3 / 2 + 1) {
         char *p = sc_malloc(size);
         REQUIRE(p);
-        uintptr_t e = rtree_lookup((uintptr_t)p);
-        CHECKF(e && (e & RTREE_TAG_MASK) == 0 && (chunk_t *)e == chunk_of(p), "small %zu not in a chunk", size);
+        CHECKF(rtree_in_arena_chunk((uintptr_t)p), "small %zu not in a chunk", size);
+        CHECK(rtree_lookup((uintptr_t)p) == 0);
         chunk_t *c = chunk_of(p);
         page_t *pg = &c->pages[chunk_page_index(c, p)];
         size_t pi = chunk_page_index(c, p);
         CHECKF(pg->kind == PAGE_SMALL && chunk_small_bin(c, pi) == sizeclass_of(size) + 1, "small %zu page map", size);
-        CHECK(rtree_in_arena_chunk((uintptr_t)p));
         slab_t *s = pg->slab;
         CHECK(s && slab_base(s) == chunk_page_addr(c, chunk_page_index(c, p) - pg->head));
         CHECK(slab_region_index(s, p) >= 0);
@@ -33,7 +34,7 @@ int main(void)
     char *l = sc_malloc(100000);
     REQUIRE(l);
     chunk_t *c = chunk_of(l);
-    CHECK(rtree_lookup((uintptr_t)l) == (uintptr_t)c);
+    CHECK(rtree_in_arena_chunk((uintptr_t)l) && rtree_lookup((uintptr_t)l) == 0);
     size_t pi = chunk_page_index(c, l);
     CHECK(c->pages[pi].kind == PAGE_LARGE && c->pages[pi].head == 0 && chunk_small_bin(c, pi) == 0);
     CHECK(c->pages[pi].npages == (100000 + os_page - 1) / os_page);
@@ -46,8 +47,11 @@ int main(void)
     void *a = NULL;
     REQUIRE(sc_posix_memalign(&a, 65536, 40000) == 0);
     CHECK(((uintptr_t)a & 65535) == 0);
-    CHECK(rtree_lookup((uintptr_t)a) == (uintptr_t)chunk_of(a));
+    CHECK(rtree_in_arena_chunk((uintptr_t)a));
     sc_free(a);
+    size_t written = 0;
+    for (size_t i = 0; i < sizeof rtree_root / sizeof rtree_root[0]; i++) written += rtree_root[i] != 0;
+    CHECKF(written == 0, "%zu root slots written for arena chunks", written);
 
     /* Huge: every chunk slot it covers points at its descriptor. */
     size_t hs = 9u << 20;
