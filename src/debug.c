@@ -15,7 +15,7 @@ SC_COLD static size_t put_num(char *buf, size_t size, size_t pos, unsigned long 
     int n = 0;
     do { tmp[n++] = "0123456789abcdef"[v % base]; v /= base; } while (v);
     if (neg) tmp[n++] = '-';
-    while (n < width) tmp[n++] = ' ';
+    for (int pad = n; pad < width; pad++) { if (pos + 1 < size) buf[pos] = ' '; pos++; } /* any width */
     while (n > 0) { if (pos + 1 < size) buf[pos] = tmp[n - 1]; pos++; n--; }
     return pos;
 }
