@@ -46,8 +46,12 @@ CFLAGS_LIB += $(EXTRA_CFLAGS)
 SRCS := $(wildcard src/*.c)
 OBJS := $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(SRCS))
 HDRS := $(wildcard src/*.h) include/scmalloc.h
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 all: $(BUILDDIR)/libscmalloc.so $(BUILDDIR)/libscmalloc.a $(BUILDDIR)/scmalloc-run $(BUILDDIR)/scmalloc-stats
+
+# The objects alone (test/run.sh links its unit tests with a DEBUG=3 set).
+objs: $(OBJS)
 
 $(BUILDDIR)/obj/%.o: src/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -84,14 +88,14 @@ demo: all
 	SCMALLOC_CONF=stats_print:true $(BUILDDIR)/scmalloc-run perl tools/demo.pl
 
 test:
-	$(MAKE) all
-	$(MAKE) all DEBUG=3 BUILDDIR=build/debug
-	$(MAKE) all SANITIZE=undefined BUILDDIR=build/ubsan
-	$(MAKE) all SECURE=1 DEBUG=1 BUILDDIR=build/secure
+	$(MAKE) -j$(NPROC) all
+	$(MAKE) -j$(NPROC) all DEBUG=3 BUILDDIR=build/debug
+	$(MAKE) -j$(NPROC) all SANITIZE=undefined BUILDDIR=build/ubsan
+	$(MAKE) -j$(NPROC) all SECURE=1 DEBUG=1 BUILDDIR=build/secure
 	@# the memcheck annotations need Debian's valgrind headers; without them the test says SKIP
-	if [ -f /usr/include/valgrind/memcheck.h ]; then $(MAKE) all VALGRIND=1 BUILDDIR=build/valgrind; fi
-	$(MAKE) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
-	$(MAKE) all SANITIZE=thread BUILDDIR=build/tsan
+	if [ -f /usr/include/valgrind/memcheck.h ]; then $(MAKE) -j$(NPROC) all VALGRIND=1 BUILDDIR=build/valgrind; fi
+	$(MAKE) -j$(NPROC) all FAULTS=1 DEBUG=3 BUILDDIR=build/faults
+	$(MAKE) -j$(NPROC) all SANITIZE=thread BUILDDIR=build/tsan
 	test/run.sh
 
 # libFuzzer harness over the sc_ API (needs clang and libclang-rt-14-dev);

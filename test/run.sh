@@ -16,7 +16,8 @@
 # $SC_JOBS is how many tests run at once (default: the CPUs, at most 4).
 #
 # Tests:
-#   test/unit/X.c     unit/X            standalone, built with src/*.c
+#   test/unit/X.c     unit/X            standalone, linked with the DEBUG=3 objects
+#                                       (make objs, in $OUT/unit-objs)
 #   test/api/X.c      api/X@variant     linked with -lscmalloc
 #   test/stress/X.c   stress/X@variant  linked with -lscmalloc
 #   test/error/X.c    error/X@variant   must die by SIGABRT, printing
@@ -382,6 +383,18 @@ run_preload_test() { # script, variant
     esac
 }
 
+# Unit tests link with the library's objects built with DEBUG=3 (all
+# assertions), made once here (make keeps them up to date) rather than
+# compiled again for each test. Sets UNIT_OBJS, empty if the build failed.
+UNIT_OBJS= UNIT_TRIED=
+build_unit_objects() {
+    local dir=$OUT/unit-objs
+    UNIT_TRIED=1
+    if make -s objs DEBUG=3 BUILDDIR="$dir" CC="$CC" >"$OUT/logs/unit-objs.build" 2>&1; then
+        UNIT_OBJS=$(ls "$dir"/obj/*.o)
+    fi
+}
+
 run_unit_test() { # source
     local src=$1 base name bin log d t
     base=$(basename "$src" .c)
@@ -389,8 +402,12 @@ run_unit_test() { # source
     selected "$name" || return 0
     bin=$OUT/unit_$base
     log=$OUT/logs/unit_$base
-    # shellcheck disable=SC2086 # src/*.c is meant to split
-    if ! $CC -O1 -g -DSC_DEBUG=3 -Isrc -Iinclude -pthread "$src" src/*.c -o "$bin" \
+    # shellcheck disable=SC2086 # UNIT_OBJS is meant to split
+    if [ -z "$UNIT_OBJS" ]; then
+        report FAIL "$name" "the DEBUG=3 objects did not build: $(grep -m1 'error' "$OUT/logs/unit-objs.build" | cut -c1-250)"
+        return
+    fi
+    if ! $CC -O1 -g -DSC_DEBUG=3 -Isrc -Iinclude -pthread "$src" $UNIT_OBJS -o "$bin" \
         2>"$log.build"; then
         report FAIL "$name" "build error: $(grep -m1 'error' "$log.build" | cut -c1-250)"
         return
@@ -481,6 +498,7 @@ schedule run_tsan_tests
 for group in preload unit api error stress; do
     if [ "$group" = unit ]; then
         for src in test/unit/*.c; do
+            if [ -z "$UNIT_TRIED" ] && selected "unit/$(basename "$src" .c)"; then build_unit_objects; fi
             schedule run_unit_test "$src"
         done
         continue
