@@ -67,14 +67,19 @@ arena_t *arena_get(unsigned i)
     return a;
 }
 
+/* Arena i for a new thread, counted; arena 0 if arena i cannot be created
+ * (no memory for its metadata). */
+static arena_t *arena_take(unsigned i)
+{
+    arena_t *a = arena_get(i);
+    if (!a) a = arena_get(0);
+    if (a) __atomic_fetch_add(&a->nthreads, 1, __ATOMIC_RELAXED);
+    return a;
+}
+
 arena_t *arena_bind(void)
 {
-    if (opt.bind == BIND_RR) {
-        arena_t *a = arena_get(__atomic_fetch_add(&next_rr, 1, __ATOMIC_RELAXED) % narenas);
-        if (!a) a = arena_get(0);
-        if (a) __atomic_fetch_add(&a->nthreads, 1, __ATOMIC_RELAXED);
-        return a;
-    }
+    if (opt.bind == BIND_RR) return arena_take(__atomic_fetch_add(&next_rr, 1, __ATOMIC_RELAXED) % narenas);
     /* Least loaded: the first arena with the fewest threads; arenas not
      * created yet count as empty. The count goes up only if it is still
      * the one the choice saw, else the thread chooses again: two threads
@@ -91,11 +96,7 @@ arena_t *arena_bind(void)
             if (n < best) { best = n; choice = i; }
         }
         arena_t *a = arena_get(choice);
-        if (!a) {
-            a = arena_get(0);
-            if (a) __atomic_fetch_add(&a->nthreads, 1, __ATOMIC_RELAXED);
-            return a;
-        }
+        if (!a) return arena_take(0);
         if (__atomic_compare_exchange_n(&a->nthreads, &best, best + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             return a;
     }
