@@ -14,7 +14,7 @@
  * and slower when they share the CPUs. Measured on a 2-CPU VM with 200
  * forks: 33 s alone, 65 s beside two busy loops, 171-180 s beside the
  * other tests of the suite (its timeout is 180). 100 forks, as now, take
- * half of that, and without the fork handlers the first children hang.
+ * about half of that (17-23 s in a full run).
  *
  * SCTEST: variants=release,debug timeout=180 alone
  */
