@@ -8,7 +8,10 @@
  * The main thread forks 100 times; each child allocates and frees blocks
  * of every kind, frees a block the worker handed over, and _exits. A child
  * stuck on a lock that it inherited taken is killed by its own alarm: a
- * failure, never a hang. Without the handlers, children hang here.
+ * failure, never a hang. Without the handlers a child hangs in about
+ * half of the runs (measured with pthread_atfork left out: 3 of 5 runs of
+ * 100 forks, 0 of 1 of 200); stress/fork and stress/fork_prepare caught
+ * it in every run.
  * It runs alone (test/run.sh runs other tests side by side): forks of a
  * process whose worker never stops writing are slow on a virtual machine,
  * and slower when they share the CPUs. Measured on a 2-CPU VM with 200
