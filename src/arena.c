@@ -449,19 +449,26 @@ static void arena_decay_locked(arena_t *a, bool all)
  * the arena does not need: counted, its peak rose 88 -> 95 MB). The
  * block is forgotten by the periodic decay pass, which reads the clock
  * anyway, not here on every call. */
+static size_t dirty_bound(const arena_t *a)
+{
+    size_t floor = SC_DIRTY_FLOOR_BYTES >> os_page_shift;
+    if (2 * a->large_max > floor) floor = 2 * a->large_max;
+    return (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
+}
+
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
-    size_t floor = SC_DIRTY_FLOOR_BYTES >> os_page_shift;
-    if (2 * a->large_max > floor) floor = 2 * a->large_max;
-    size_t limit = (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
+    size_t limit = dirty_bound(a);
     if (a->ndirty > limit && opt.dirty_decay_ms >= 0) {
         /* Down to 3/4 of the bound, so that a heap hovering at it is not
          * purged one run at a time; runs dirty for less than
          * SC_DIRTY_MIN_AGE_MS stay (runs carry their time only with a
-         * decay time). */
+         * decay time), for the threads bound to the arena: with none
+         * (blocks of threads that have exited, freed by others), they
+         * go at once (see arena_left). */
         uint64_t young = UINT64_MAX;
-        if (opt.dirty_decay_ms > 0) {
+        if (opt.dirty_decay_ms > 0 && __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) != 0) {
             uint64_t now = os_now_ms();
             young = now >= SC_DIRTY_MIN_AGE_MS ? now - SC_DIRTY_MIN_AGE_MS + 1 : 0;
         }
@@ -469,6 +476,28 @@ static void arena_maybe_decay(arena_t *a)
         purge_oldest(a, limit - limit / 4, 0, young);
     }
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
+}
+
+/* The last thread bound to arena a has exited. Dirty pages above the bound
+ * go back to the system now, young or not: the runs that a purge leaves
+ * while they are young are for the threads that use the arena, and
+ * without a background thread nothing else would purge them (the decay
+ * runs on calls into the arena). Frees into an arena without threads
+ * purge the same way (arena_maybe_decay). A pool whose threads finish a burst and
+ * exit kept every page the burst freed: bench/prodcons ended with 2.7 MB
+ * dirty in each producer's arena after 177k purge calls that purged
+ * nothing (every run was younger than SC_DIRTY_MIN_AGE_MS). A thread
+ * that binds to the arena meanwhile only finds fewer dirty pages. */
+void arena_left(arena_t *a)
+{
+    if (!a || opt.dirty_decay_ms < 0 || __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) != 0) return;
+    mutex_lock(&a->lock);
+    size_t limit = dirty_bound(a);
+    if (a->ndirty > limit) {
+        a->npurge++;
+        purge_oldest(a, limit, 0, UINT64_MAX);
+    }
+    mutex_unlock(&a->lock);
 }
 
 void arena_purge(arena_t *a, bool all)

@@ -89,6 +89,9 @@ void arenas_init(void);
  * increments its thread count. NULL if it cannot be created. */
 arena_t *arena_bind(void);
 void arena_unbind(arena_t *a);
+/* After arena_unbind at a thread's exit: if no thread is bound to a any
+ * more, purges its dirty pages down to the bound at once (arena.c). */
+void arena_left(arena_t *a);
 /* Arena i, created on first use; NULL on failure. */
 arena_t *arena_get(unsigned i);
 

@@ -472,6 +472,7 @@ static void tcache_thread_exit(void *arg)
     tls_tcache = &tcache_exiting;
     tls_tcache_hidden = NULL;
     arena_unbind(tc->arena);
+    arena_left(tc->arena);
     mutex_lock(&tcache_list_lock);
     if (tc->prev) tc->prev->next = tc->next;
     else tcache_list = tc->next;

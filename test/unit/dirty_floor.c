@@ -2,8 +2,11 @@
  * pages of a freed large block stay for the next block of its length,
  * within the decay time, unless realloc moved the block on to a bigger
  * one; and pages dirty for less than SC_DIRTY_MIN_AGE_MS stay whatever
- * the bound says, so that a heap swinging about the bound does not purge
- * and fault in the same pages again and again. */
+ * the bound says while a thread is bound to the arena, so that a heap
+ * swinging about the bound does not purge and fault in the same pages
+ * again and again. An arena without threads purges them at once, on a
+ * free into it and when its last thread leaves (arena_left). The arenas
+ * here are used without binding a thread: nthreads is set by hand. */
 #include "../harness.h"
 #include "arena.h"
 #include "init.h"
@@ -40,6 +43,7 @@ int main(void)
      * length takes them (no page to fault in). */
     arena_t *a = arena_get(narenas - 1);
     REQUIRE(a);
+    a->nthreads = 1;
     void *p = arena_alloc_large(a, N * os_page, os_page, false);
     REQUIRE(p);
     free_large(p, false);
@@ -73,6 +77,7 @@ int main(void)
      * between would depend on how fast the machine gets there. */
     arena_t *b = arena_get(narenas - 2);
     REQUIRE(b && b != a);
+    b->nthreads = 1;
     void *g = arena_alloc_large(b, N * os_page, os_page, false);
     REQUIRE(g);
     free_large(g, true);
@@ -86,5 +91,26 @@ int main(void)
            b->ndirty, SC_DIRTY_MIN_AGE_MS);
     free_large(old, false);
     CHECK(arena_check(b) == 0);
+
+    /* Without threads: the same free leaves no more than the bound, young
+     * or not. */
+    arena_t *d = arena_get(narenas - 3);
+    REQUIRE(d && d != a && d != b);
+    REQUIRE(d->nthreads == 0);
+    g = arena_alloc_large(d, N * os_page, os_page, false);
+    REQUIRE(g);
+    free_large(g, true);
+    CHECKF(d->ndirty <= plain_floor + d->nactive, "%zu young dirty pages kept by an arena without threads",
+           d->ndirty);
+    /* Its last thread leaving: young pages kept while it was bound go. */
+    d->nthreads = 1;
+    g = arena_alloc_large(d, N * os_page, os_page, false);
+    REQUIRE(g);
+    free_large(g, true);
+    CHECKF(d->ndirty >= N, "%zu dirty pages right after a free of %d with a thread bound", d->ndirty, N);
+    d->nthreads = 0;
+    arena_left(d);
+    CHECKF(d->ndirty <= plain_floor + d->nactive, "%zu dirty pages after the last thread left", d->ndirty);
+    CHECK(arena_check(d) == 0);
     return harness_summary();
 }
