@@ -433,11 +433,8 @@ static void arena_decay_locked(arena_t *a, bool all)
     }
 }
 
-/* Called with the arena lock held at the end of slow-path operations.
- * Besides the decay time, dirty pages are bounded by the active ones
- * (see SC_DIRTY_RATIO_SHIFT, plus a floor), so that a heap that shrinks gives its memory
- * back even if the program then stays idle; the oldest go first, once
- * they are SC_DIRTY_MIN_AGE_MS old.
+/* The most dirty pages an arena keeps beyond the decay: half of its active
+ * pages (SC_DIRTY_RATIO_SHIFT) plus a floor.
  *
  * The floor is at least twice the longest large block freed within the
  * decay time, so that the pages of a freed block are there for the next
@@ -456,6 +453,11 @@ static size_t dirty_bound(const arena_t *a)
     return (a->nactive >> SC_DIRTY_RATIO_SHIFT) + floor;
 }
 
+/* Called with the arena lock held at the end of slow-path operations.
+ * Besides the decay time, dirty pages are bounded (dirty_bound), so that a
+ * heap that shrinks gives its memory back even if the program then stays
+ * idle; the oldest go first, once they are SC_DIRTY_MIN_AGE_MS old while
+ * threads are bound to the arena, at once when none is. */
 static void arena_maybe_decay(arena_t *a)
 {
     if (!a->dirty_oldest) return;
@@ -465,8 +467,7 @@ static void arena_maybe_decay(arena_t *a)
          * purged one run at a time; runs dirty for less than
          * SC_DIRTY_MIN_AGE_MS stay (runs carry their time only with a
          * decay time), for the threads bound to the arena: with none
-         * (blocks of threads that have exited, freed by others), they
-         * go at once (see arena_left). */
+         * (see arena_left), they go at once. */
         uint64_t young = UINT64_MAX;
         if (opt.dirty_decay_ms > 0 && __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) != 0) {
             uint64_t now = os_now_ms();
@@ -478,25 +479,17 @@ static void arena_maybe_decay(arena_t *a)
     if (opt.dirty_decay_ms == 0 || (++a->purge_ticks & 15) == 0) arena_decay_locked(a, false);
 }
 
-/* The last thread bound to arena a has exited. Dirty pages above the bound
- * go back to the system now, young or not: the runs that a purge leaves
- * while they are young are for the threads that use the arena, and
- * without a background thread nothing else would purge them (the decay
- * runs on calls into the arena). Frees into an arena without threads
- * purge the same way (arena_maybe_decay). A pool whose threads finish a burst and
- * exit kept every page the burst freed: bench/prodcons ended with 2.7 MB
- * dirty in each producer's arena after 177k purge calls that purged
- * nothing (every run was younger than SC_DIRTY_MIN_AGE_MS). A thread
- * that binds to the arena meanwhile only finds fewer dirty pages. */
+/* The last thread bound to arena a has exited: the bound's purge, now
+ * without the minimum age. The young runs it leaves are for the threads
+ * that use the arena; with none left, and without a background thread,
+ * no call would purge them later (bench/prodcons ended with 2.7 MB dirty
+ * in each producer's arena after 177k purge calls that purged nothing).
+ * Frees into an arena without threads purge the same way. */
 void arena_left(arena_t *a)
 {
-    if (!a || opt.dirty_decay_ms < 0 || __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) != 0) return;
+    if (!a || __atomic_load_n(&a->nthreads, __ATOMIC_RELAXED) != 0) return;
     mutex_lock(&a->lock);
-    size_t limit = dirty_bound(a);
-    if (a->ndirty > limit) {
-        a->npurge++;
-        purge_oldest(a, limit, 0, UINT64_MAX);
-    }
+    arena_maybe_decay(a);
     mutex_unlock(&a->lock);
 }
 
