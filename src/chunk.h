@@ -8,8 +8,8 @@
  *   - smallmap, 4 bytes, read by free()'s fast path: for a slab page,
  *     (class + 1) << 26 | the page's index in its slab; 0 for every other
  *     page. One load gives the class and what is needed to check that the
- *     pointer starts a region; and since bits 20..25 are 0, entry >> 20 is
- *     (class + 1) * 64, the offset of the class's thread-cache stack
+ *     pointer starts a region; and since bits 19..25 are 0, entry >> 19 is
+ *     (class + 1) * 128, the offset of the class's thread-cache stack
  *     (tcache_bin_of_entry): one shift between the load and the stack.
  *   - pages, the full entries (page_t), read and written under the arena
  *     lock.
@@ -84,7 +84,7 @@ typedef struct chunk {
 } chunk_t;
 
 #define SMALLMAP_SHIFT 26            /* class + 1 above this bit */
-#define SMALLMAP_BIN_BYTES_SHIFT 20  /* entry >> 20 == (class + 1) * 64 */
+#define SMALLMAP_BIN_BYTES_SHIFT 19  /* entry >> 19 == (class + 1) * 128 */
 #define SMALLMAP_PAGE_MASK ((1u << SMALLMAP_BIN_BYTES_SHIFT) - 1) /* page index in the slab */
 static_assert(SC_NSMALL < (1u << (32 - SMALLMAP_SHIFT)), "class + 1 fits the small map");
 

@@ -3,16 +3,18 @@
  * batches under one bin lock, incremental GC of unused entries, and the
  * flush at thread exit (a pthread key destructor).
  *
- * A bin starts on its first stack, of at most SC_TCACHE_FIRST_ENTRIES
- * slots, packed with the others' right after the bins (tcache_t); the
- * first time it needs more room it moves to its full stack (bin_grow),
- * in the slots after the header, past the remote stacks. A thread that
- * keeps a few regions of many classes, as most threads of a program with
- * thousands do, so touches the first two pages of its page-aligned cache
- * rather than every page its bins' full stacks span: 2000 threads that
- * each hold 16 small blocks took 85 MB, 63 MB with first stacks, 56 MB
- * with first fills of 1 as well. The remote bins are set up on their
- * first use, for the same reason.
+ * A bin is set up on its first use (bin_setup), on its first stack, of at
+ * most SC_TCACHE_FIRST_ENTRIES slots, in the cache line right after it
+ * (tcache_own_bin_t); the first time it needs more room it moves to its
+ * full stack (bin_grow), in the slots after the header, past the remote
+ * stacks. A thread that keeps a few regions of many classes, as most
+ * threads of a program with thousands do, so touches the first page of
+ * its page-aligned cache (the bins of classes up to 4.5 KiB) rather than
+ * every page its bins' full stacks span: 2000 threads that each hold 16
+ * small blocks took 85 MB, 63 MB with first stacks, 56 MB with first
+ * fills of 1 as well, and two pages of the cache each; one page since the
+ * bins are set up lazily next to their first stacks. The remote bins are
+ * set up on their first use, for the same reason.
  *
  * The thread pointer uses the initial-exec TLS model: one 8-byte slot, which
  * glibc's static TLS surplus serves even when the library is dlopen()ed.
@@ -97,7 +99,7 @@ static uint32_t first_cap(unsigned cls)
 /* Whether bin cls is on its first stack and has a full one to move to. */
 static bool bin_can_grow(tcache_t *tc, unsigned cls)
 {
-    return full_at[cls] && tc->bins[cls].stack != tcache_slots(tc) + full_at[cls];
+    return full_at[cls] && tc->bins[cls].b.stack != tcache_slots(tc) + full_at[cls];
 }
 
 /* A bin's cap where it is now: its first stack's, or its full one's. */
@@ -111,7 +113,7 @@ static uint32_t bin_cap_here(tcache_t *tc, unsigned cls)
 static void bin_grow(tcache_t *tc, unsigned cls)
 {
     if (!bin_can_grow(tc, cls)) return;
-    tcache_bin_t *b = &tc->bins[cls];
+    tcache_bin_t *b = &tc->bins[cls].b;
     void **full = tcache_slots(tc) + full_at[cls];
     uint32_t n = tcache_bin_count(b);
     memcpy(full, b->stack, n * sizeof(void *));
@@ -123,6 +125,22 @@ static void bin_grow(tcache_t *tc, unsigned cls)
     b->limit = full + bin_caps[cls];
 }
 
+/* Sets up bin cls on its first use, on its first stack. Its sentinel
+ * (b.below) is zero from base_alloc or the recycled cache's memset, and
+ * never written. */
+static void bin_setup(tcache_t *tc, unsigned cls)
+{
+    tcache_own_bin_t *ob = &tc->bins[cls];
+    sc_assert(ob->b.below == NULL);
+    ob->b.stack = ob->b.top = ob->b.low_water = ob->first;
+    ob->b.limit = ob->first + first_cap(cls);
+    tc->bins_set_up |= 1ull << cls;
+}
+
+/* Visits the set bits of mask as c, lowest first. */
+#define for_each_bit(c, mask) \
+    for (uint64_t m_ = (mask), c; m_ && ((c) = (unsigned)__builtin_ctzll(m_), 1); m_ &= m_ - 1)
+
 /* Sets up remote stack cls on its first use. */
 static void remote_init(tcache_t *tc, unsigned cls)
 {
@@ -133,6 +151,7 @@ static void remote_init(tcache_t *tc, unsigned cls)
     sc_assert(stack[-1] == NULL);
     r->stack = r->top = r->low_water = stack;
     r->limit = stack + remote_caps[cls];
+    tc->remotes_set_up |= 1ull << cls;
 }
 
 static tcache_t *tcache_create(void)
@@ -147,18 +166,12 @@ static tcache_t *tcache_create(void)
     if (tc) {
         memset(tc, 0, sizeof(*tc));
     } else {
-        /* Zero, and not written past the first stacks here: the pages of
-         * the remote bins and stacks and of the full stacks stay untouched
-         * until used. */
+        /* Zero, and only the scalars written here: the bins, the remote
+         * bins and all stacks stay untouched until used. */
         tc = base_alloc(tcache_bytes);
         if (!tc) return NULL;
     }
     for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        tcache_bin_t *b = &tc->bins[c];
-        void **slot = &tc->first_slots[c * (SC_TCACHE_FIRST_ENTRIES + 1)];
-        slot++; /* the sentinel, zeroed above or by base_alloc */
-        b->stack = b->top = b->low_water = slot;
-        b->limit = slot + first_cap(c);
         /* A new thread's first fills are small (a thread that keeps a few
          * regions of a class should not take a batch it never uses); each
          * miss doubles the next (tcache_alloc_slow). */
@@ -232,14 +245,15 @@ arena_t *tcache_arena(void)
  * statistics, both into the thread's byte counts. */
 static void bin_merge_requests(tcache_t *tc, unsigned cls)
 {
-    uint64_t n = tc->bins[cls].nrequests, f = tc->bins[cls].nfrees;
+    tcache_bin_t *b = &tc->bins[cls].b;
+    uint64_t n = b->nrequests, f = b->nfrees;
     if (f) {
         tc->deallocated += f * sizeclass_size(cls);
-        tc->bins[cls].nfrees = 0;
+        b->nfrees = 0;
     }
     if (!n) return;
     tc->allocated += n * sizeclass_size(cls);
-    tc->bins[cls].nrequests = 0;
+    b->nrequests = 0;
     if (!tc->arena) return;
     uint64_t *sum = cls < SC_NSMALL ? &tc->arena->bins[cls].nrequests : &tc->arena->large_nrequests;
     __atomic_fetch_add(sum, n, __ATOMIC_RELAXED);
@@ -248,11 +262,11 @@ static void bin_merge_requests(tcache_t *tc, unsigned cls)
 SC_COLD void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64_t *deallocated)
 {
     uint64_t a = tc->allocated, d = tc->deallocated;
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        a += tc->bins[c].nrequests * sizeclass_size(c);
-        d += tc->bins[c].nfrees * sizeclass_size(c);
-        if (c < SC_NSMALL) d += tc->remote[c].nfrees * sizeclass_size(c);
+    for_each_bit(c, tc->bins_set_up) {
+        a += tc->bins[c].b.nrequests * sizeclass_size(c);
+        d += tc->bins[c].b.nfrees * sizeclass_size(c);
     }
+    for_each_bit(c, tc->remotes_set_up) d += tc->remote[c].nfrees * sizeclass_size(c);
     *allocated = a;
     *deallocated = d;
 }
@@ -260,7 +274,7 @@ SC_COLD void tcache_thread_bytes(const tcache_t *tc, uint64_t *allocated, uint64
 /* Gives back the oldest n entries of bin cls (the bottom of the stack). */
 static void bin_flush_bottom(tcache_t *tc, unsigned cls, unsigned n)
 {
-    tcache_bin_t *b = &tc->bins[cls];
+    tcache_bin_t *b = &tc->bins[cls].b;
     uint32_t count = tcache_bin_count(b);
     if (n > count) n = count;
     if (!n) return;
@@ -279,7 +293,7 @@ static void remote_flush(tcache_t *tc, unsigned cls)
     tcache_bin_t *r = &tc->remote[cls];
     tc->deallocated += r->nfrees * sizeclass_size(cls);
     r->nfrees = 0;
-    uint32_t n = tcache_bin_count(r); /* 0 before remote_init */
+    uint32_t n = tcache_bin_count(r);
     if (!n) return;
     arena_bin_flush(cls, r->stack, n);
     r->top = r->stack;
@@ -293,8 +307,8 @@ static void tcache_gc(tcache_t *tc)
 {
     if (++tc->gc_ticks < SC_TCACHE_GC_INTERVAL) return;
     tc->gc_ticks = 0;
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        tcache_bin_t *b = &tc->bins[c];
+    for_each_bit(c, tc->bins_set_up) {
+        tcache_bin_t *b = &tc->bins[c].b;
         unsigned unused = (unsigned)(b->low_water - b->stack);
         if (unused) {
             bin_flush_bottom(tc, c, unused - unused / 4);
@@ -303,7 +317,7 @@ static void tcache_gc(tcache_t *tc)
         b->low_water = b->top;
     }
     /* What other threads' regions wait here is of no use to this one. */
-    for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
+    for_each_bit(c, tc->remotes_set_up) remote_flush(tc, c);
     huge_decay();
 }
 
@@ -368,14 +382,15 @@ void *tcache_alloc_slow(unsigned cls)
     arena_t *a = tc && tc->arena ? tc->arena : arena_get(0);
     if (!a) return NULL;
     void *p;
-    if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {
+    if (!tcache_is_own(tc) || bin_caps[cls] == 0) {
         if (!arena_fill(a, cls, &p, 1)) return NULL;
-        if (tc && tc != &tcache_exiting) tc->allocated += sizeclass_size(cls);
+        if (tcache_is_own(tc)) tc->allocated += sizeclass_size(cls);
         if (cls < SC_NSMALL) __atomic_fetch_add(&a->bins[cls].nrequests, 1, __ATOMIC_RELAXED);
         return p;
     }
-    tcache_bin_t *b = &tc->bins[cls];
-    if ((p = tcache_pop(tc, cls))) return p; /* first call on a new cache */
+    tcache_bin_t *b = &tc->bins[cls].b;
+    if (!b->stack) bin_setup(tc, cls);
+    if ((p = tcache_pop(tc, cls))) return p; /* the fast path looked at tcache_empty */
     uint16_t *fill = &tc->fill[cls];
     if (*fill > first_cap(cls)) bin_grow(tc, cls);
     b->limit = b->stack + bin_cap_here(tc, cls); /* it allocates: the whole stack again */
@@ -406,14 +421,15 @@ void tcache_free_slow(void *p, unsigned cls)
         tcache_push_remote(tc, cls, p);
         return;
     }
-    if (!tc || tcache_bin_cap(&tc->bins[cls]) == 0) {
-        if (tc && tc != &tcache_exiting) tc->deallocated += sizeclass_size(cls);
+    if (!tcache_is_own(tc) || bin_caps[cls] == 0) {
+        if (tcache_is_own(tc)) tc->deallocated += sizeclass_size(cls);
         if (cls < SC_NSMALL) arena_bin_flush(cls, &p, 1);
         else arena_large_flush(&p, 1);
         return;
     }
-    if (tcache_push(tc, cls, p)) return; /* first call on a new cache */
-    tcache_bin_t *b = &tc->bins[cls];
+    tcache_bin_t *b = &tc->bins[cls].b;
+    if (!b->stack) bin_setup(tc, cls);
+    if (tcache_push(tc, cls, p)) return; /* the fast path looked at tcache_empty, or set up just now */
     if (bin_can_grow(tc, cls)) {
         /* Its first stack is full: the room of the full one, at once. */
         bin_grow(tc, cls);
@@ -421,7 +437,7 @@ void tcache_free_slow(void *p, unsigned cls)
         return;
     }
     uint32_t cap = tcache_bin_cap(b);
-    if (tc->bins[cls].nrequests == 0 && cap > SC_TCACHE_FREE_ONLY_ENTRIES) {
+    if (b->nrequests == 0 && cap > SC_TCACHE_FREE_ONLY_ENTRIES) {
         /* Nothing of this class was allocated since the bin was last filled
          * or flushed: the thread frees what others allocate (a consumer),
          * or a structure it is done with. What it caches would only wait
@@ -450,19 +466,20 @@ void tcache_count_bytes(size_t allocated, size_t deallocated)
 void tcache_flush(tcache_t *tc)
 {
     if (!tc || tc == &tcache_empty || tc == &tcache_exiting) return;
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
-        bin_flush_bottom(tc, c, tcache_bin_count(&tc->bins[c]));
+    for_each_bit(c, tc->bins_set_up) {
+        tcache_bin_t *b = &tc->bins[c].b;
+        bin_flush_bottom(tc, c, tcache_bin_count(b));
         bin_merge_requests(tc, c);
-        tc->bins[c].low_water = tc->bins[c].stack;
+        b->low_water = b->stack;
     }
-    for (unsigned c = 0; c < SC_NSMALL; c++) remote_flush(tc, c);
+    for_each_bit(c, tc->remotes_set_up) remote_flush(tc, c);
 }
 
 SC_COLD void tcache_stats_merge(void)
 {
     tcache_t *tc = tcache_self();
     if (!tc) return;
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) bin_merge_requests(tc, c);
+    for_each_bit(c, tc->bins_set_up) bin_merge_requests(tc, c);
 }
 
 static void tcache_thread_exit(void *arg)

@@ -48,16 +48,33 @@ typedef struct tcache_bin {
     uint64_t nrequests;  /* pops since the last merge */
     uint64_t nfrees;     /* pushes since the last merge */
     uint8_t tick;        /* pops left until tcache_tick, modulo 256 */
+    /* The slot below a first stack, which starts right after its bin
+     * (tcache_own_bin_t): NULL, tcache_bin_push's sentinel. Padding in the
+     * remote bins. */
+    void *below;
 } __attribute__((aligned(64))) tcache_bin_t;
+
+/* A bin of the thread's own regions and its first stack, in two cache
+ * lines side by side: a thread that keeps a few regions of a class touches
+ * one 128-byte block of its cache for it. */
+typedef struct tcache_own_bin {
+    tcache_bin_t b;
+    void *first[SC_TCACHE_FIRST_ENTRIES];
+} tcache_own_bin_t;
+
+static_assert(SC_TCACHE_NBINS <= 64 && SC_NSMALL <= 64, "a bit per bin in tcache_t");
+static_assert(sizeof(tcache_bin_t) == 64 && offsetof(tcache_bin_t, below) == 56 &&
+              offsetof(tcache_own_bin_t, first) == 64,
+              "a first stack starts right above its bin's sentinel");
 
 SC_INLINE uint32_t tcache_bin_count(const tcache_bin_t *b) { return (uint32_t)(b->top - b->stack); }
 SC_INLINE uint32_t tcache_bin_cap(const tcache_bin_t *b) { return (uint32_t)(b->limit - b->stack); }
 
 typedef struct tcache {
-    /* The scalars, the bins and their first stacks come first, the remote
-     * bins after them: a thread that frees only its own arena's regions and
-     * keeps few of each class touches the first two pages of its cache
-     * (tcache.c). */
+    /* The scalars and the own bins with their first stacks come first, the
+     * remote bins after them: a thread that frees only its own arena's
+     * regions, keeps few of each class and uses classes up to 4.5 KiB
+     * touches the first page of its cache (tcache.c). */
     uint16_t fill[SC_TCACHE_NBINS];      /* how many to take from the arena on a miss */
     uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t deallocated;  /* bytes this thread freed */
@@ -68,9 +85,14 @@ typedef struct tcache {
     uint64_t rng;          /* per-thread random state (prof, secure); 0: not seeded */
     int64_t prof_left;     /* bytes to allocate before the next sample */
     bool prof_busy;        /* taking a sample: allocations inside are not sampled */
-    tcache_bin_t bins[SC_TCACHE_NBINS]; /* small classes, then large up to 64 KiB */
-    /* Every bin's first stack, a NULL sentinel slot below each (tcache.c). */
-    void *first_slots[SC_TCACHE_NBINS * (SC_TCACHE_FIRST_ENTRIES + 1)];
+    /* Bit c: bins[c], remote[c] set up. The passes over a cache's bins
+     * visit these only, so that they do not touch (not even read) the
+     * pages of bins the thread never used. */
+    uint64_t bins_set_up, remotes_set_up;
+    /* Small classes, then large up to 64 KiB. All zero until a slow path
+     * sets one up on its first use (tcache.c): empty and full at once, as
+     * tcache_empty's, so the fast paths need no test. */
+    tcache_own_bin_t bins[SC_TCACHE_NBINS];
     /* Small regions of other arenas that this thread freed. They are never
      * handed out again here, only returned to their arenas in batches:
      * reusing another thread's region would put this thread's data in a
@@ -103,7 +125,7 @@ __attribute__((returns_nonnull)) void *tcache_tick(tcache_t *tc, void *p);
  * look further. */
 SC_INLINE void *tcache_pop(tcache_t *tc, unsigned cls)
 {
-    tcache_bin_t *b = &tc->bins[cls];
+    tcache_bin_t *b = &tc->bins[cls].b;
     void **top = b->top;
     if (unlikely(top == b->low_water)) {
         if (top == b->stack) return NULL;
@@ -143,13 +165,13 @@ SC_INLINE bool tcache_bin_push(tcache_bin_t *b, void *p)
  * pair against shifting out the class and scaling it). */
 SC_INLINE tcache_bin_t *tcache_bin_of_entry(tcache_t *tc, uint32_t m)
 {
-    static_assert(sizeof(tcache_bin_t) << SMALLMAP_BIN_BYTES_SHIFT == 1u << SMALLMAP_SHIFT,
-                  "the small map entry holds (class + 1) * sizeof(tcache_bin_t)");
-    return (tcache_bin_t *)((char *)tc->bins + (m >> SMALLMAP_BIN_BYTES_SHIFT) - sizeof(tcache_bin_t));
+    static_assert(sizeof(tcache_own_bin_t) << SMALLMAP_BIN_BYTES_SHIFT == 1u << SMALLMAP_SHIFT,
+                  "the small map entry holds (class + 1) * sizeof(tcache_own_bin_t)");
+    return (tcache_bin_t *)((char *)tc->bins + (m >> SMALLMAP_BIN_BYTES_SHIFT) - sizeof(tcache_own_bin_t));
 }
 
 /* Pushes a region of the thread's arena, or a cached large block. */
-SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->bins[cls], p); }
+SC_INLINE bool tcache_push(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->bins[cls].b, p); }
 /* Pushes a small region of another arena. */
 SC_INLINE bool tcache_push_remote(tcache_t *tc, unsigned cls, void *p) { return tcache_bin_push(&tc->remote[cls], p); }
 

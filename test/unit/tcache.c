@@ -1,9 +1,10 @@
 /* Unit test of a thread cache's layout: a new cache is page-aligned, its
- * bins start on first stacks packed after them, a thread that keeps a few
- * regions of many classes touches only the cache's first two pages, and a
- * bin moves to its full stack (keeping its entries, in order) the first
- * time it needs more room, on a free or on a fill. Remote bins are set up
- * on their first use; a recycled cache starts over on its first stacks. */
+ * bins are set up on their first use, on the first stack right after each,
+ * a thread that keeps a few regions of many classes touches only the
+ * cache's first page, and a bin moves to its full stack (keeping its
+ * entries, in order) the first time it needs more room, on a free or on a
+ * fill. Remote bins are set up on their first use; a recycled cache starts
+ * over with no bin set up. */
 #include "../harness.h"
 /* harness.h has a tcache_flush of its own (through sc_ctl); the library's
  * is not called here. */
@@ -22,10 +23,15 @@ static size_t page;
 
 static bool on_first_stack(const tcache_t *tc, unsigned c)
 {
-    const tcache_bin_t *b = &tc->bins[c];
-    return (void *)b->stack > (void *)tc->first_slots &&
-           (void *)b->limit <= (void *)(tc->first_slots + sizeof tc->first_slots / sizeof(void *));
+    const tcache_own_bin_t *ob = &tc->bins[c];
+    return ob->b.stack == ob->first && ob->b.limit <= ob->first + SC_TCACHE_FIRST_ENTRIES &&
+           ob->b.stack[-1] == NULL;
 }
+
+/* Whether bin c is set up. Known from the cache's bit mask: reading the
+ * bin itself would map a page of the cache that the thread never touched
+ * (the zero page, which mincore reports as resident). */
+static bool set_up(const tcache_t *tc, unsigned c) { return (tc->bins_set_up >> c) & 1; }
 
 /* Whether page i of the cache is resident (false past the mapping: only
  * pages inside the cache are checked). */
@@ -51,15 +57,26 @@ static void *fresh_thread(void *arg)
     tcache_t *tc = tls_tcache;
     REQUIRE(tcache_is_own(tc));
     CHECK(((uintptr_t)tc & (page - 1)) == 0);
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) CHECKF(on_first_stack(tc, c), "class %u", c);
+    bool wanted[SC_TCACHE_NBINS] = { false };
+    for (int k = 0; k < NCLASSES_USED; k++) wanted[sizeclass_of(16 + (size_t)k * 50)] = true;
+    unsigned nwanted = 0, nused = 0;
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) {
+        CHECKF(!set_up(tc, c) || on_first_stack(tc, c), "class %u", c);
+        CHECKF(!wanted[c] || set_up(tc, c), "class %u", c);
+        nwanted += wanted[c];
+        nused += set_up(tc, c);
+    }
+    /* The classes the thread used, and at most a few that the harness and
+     * libc allocated. */
+    CHECKF(nused >= nwanted && nused <= nwanted + 4, "%u bins set up for %u classes", nused, nwanted);
+    CHECK(!set_up(tc, sizeclass_of(40000)));
     for (int k = 0; k < NCLASSES_USED; k++)
         for (int j = 0; j < 4; j++) free(keep[k][j]);
     unsigned c16 = sizeclass_of(16);
-    CHECK(tcache_bin_count(&tc->bins[c16]) >= 4 && tcache_bin_count(&tc->bins[c16]) <= SC_TCACHE_FIRST_ENTRIES);
-    bool page1 = resident(tc, 1);
+    CHECK(tcache_bin_count(&tc->bins[c16].b) >= 4 && tcache_bin_count(&tc->bins[c16].b) <= SC_TCACHE_FIRST_ENTRIES);
     unsigned char later[32];
     size_t npages = sizeof later;
-    for (size_t i = 2; i < npages; i++) later[i] = resident(tc, i);
+    for (size_t i = 1; i < npages; i++) later[i] = resident(tc, i);
 
     /* A ninth free of a class new to the thread: its first stack is full,
      * so the bin moves to its full stack with its entries in order. Nine
@@ -68,7 +85,7 @@ static void *fresh_thread(void *arg)
     unsigned c8 = sizeclass_of(8);
     void *p[9];
     for (int i = 0; i < 9; i++) REQUIRE((p[i] = malloc(8)));
-    tcache_bin_t *b = &tc->bins[c8];
+    tcache_bin_t *b = &tc->bins[c8].b;
     CHECK(on_first_stack(tc, c8));
     tcache_flush();
     CHECK(on_first_stack(tc, c8) && tcache_bin_count(b) == 0);
@@ -81,12 +98,13 @@ static void *fresh_thread(void *arg)
     CHECK(b->stack[-1] == NULL); /* the sentinel below the full stack */
     for (int i = 8; i >= 0; i--) CHECKF(malloc(8) == p[i], "pop %d", i);
 
-    /* The pages the thread touched before: the first two only. Between
-     * them and the full stack lie the remote bins and stacks, untouched. */
+    /* The pages the thread touched before: the first only. Between it and
+     * the full stack lie the bins of the bigger classes and the remote bins
+     * and stacks, untouched. */
     size_t full = page_index(tc, b->stack);
-    CHECK(resident(tc, 0) && page1);
+    CHECK(resident(tc, 0));
     CHECK(full >= 3 && full < npages);
-    for (size_t i = 2; i < full && i < npages; i++) CHECKF(!later[i], "page %zu of the cache was touched", i);
+    for (size_t i = 1; i < full && i < npages; i++) CHECKF(!later[i], "page %zu of the cache was touched", i);
     for (unsigned c = 0; c < SC_NSMALL; c++) CHECKF(tc->remote[c].stack == NULL, "remote %u", c);
 
     /* Many allocations of one class: the fills double until one is bigger
@@ -116,6 +134,7 @@ static void *remote_thread(void *arg)
     CHECK(tc->remote[c].stack == NULL);
     free(remote_region);
     CHECK(tc->remote[c].stack != NULL && tcache_bin_count(&tc->remote[c]) == 1);
+    CHECK(tc->remotes_set_up == 1ull << c);
     CHECK(tc->remote[c].stack[-1] == NULL);
     free(own);
     return tc;
@@ -126,7 +145,8 @@ static void *recycled_thread(void *arg)
     (void)arg;
     free(opaque_ptr(malloc(16)));
     tcache_t *tc = tls_tcache;
-    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) CHECKF(on_first_stack(tc, c), "class %u", c);
+    for (unsigned c = 0; c < SC_TCACHE_NBINS; c++) CHECKF(!set_up(tc, c) || on_first_stack(tc, c), "class %u", c);
+    CHECK(set_up(tc, sizeclass_of(16)) && !set_up(tc, sizeclass_of(48)) && tc->remotes_set_up == 0);
     for (unsigned c = 0; c < SC_NSMALL; c++) CHECKF(tc->remote[c].stack == NULL, "remote %u", c);
     return tc;
 }
