@@ -63,7 +63,15 @@ void sizeclass_init(void)
         if (c < SC_NSMALL) {
             size_t min_bytes = size * 4 > os_page ? size * 4 : os_page;
             size_t pages = (min_bytes + os_page - 1) / os_page;
-            while ((pages * os_page) % size > (pages * os_page) / 16) pages++;
+            /* At most 1/64 of a slab unused (jemalloc's classes have about
+             * as much): 320 and 384 take 3 and 2 pages rather than one,
+             * which left 6.25% unused. Regions are handed out lowest
+             * address first, so a slab in light use still touches its
+             * first page only. Measured (5 interleaved runs, against
+             * 1/16): frag peak 365.2 -> 358.8 MB, larson 31.2 -> 30.0,
+             * threads 3.19 -> 3.06, churn 12.49 -> 12.36; prodcons and
+             * mixed the same within noise; times the same. */
+            while ((pages * os_page) % size > (pages * os_page) / 64) pages++;
             /* A region of more than a page: eight of a 512-byte-step size
              * (4608, 5632, ...) fill whole pages, where four leave up to
              * 1/16 of the slab unused, which would eat most of what the
