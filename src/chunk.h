@@ -9,7 +9,7 @@
  *     (class + 1) << 26 | the page's index in its slab; 0 for every other
  *     page. One load gives the class and what is needed to check that the
  *     pointer starts a region; and since bits 19..25 are 0, entry >> 19 is
- *     (class + 1) * 128, the offset of the class's thread-cache stack
+ *     (class + 1) * 128, the offset of the class's thread-cache bin
  *     (tcache_bin_of_entry): one shift between the load and the stack.
  *   - pages, the full entries (page_t), read and written under the arena
  *     lock.

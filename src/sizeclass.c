@@ -73,9 +73,9 @@ void sizeclass_init(void)
              * mixed the same within noise; times the same. */
             while ((pages * os_page) % size > (pages * os_page) / 64) pages++;
             /* A region of more than a page: eight of a 512-byte-step size
-             * (4608, 5632, ...) fill whole pages, where four leave up to
-             * 1/16 of the slab unused, which would eat most of what the
-             * finer classes save. */
+             * (4608, 5632, ...) fill whole pages, where the loop above
+             * stops with some of the slab unused (4608: 8 pages, 512
+             * bytes), which would eat into what the finer classes save. */
             if (size > os_page && (pages * os_page) % size && (size * 8) % os_page == 0)
                 pages = size * 8 / os_page;
             ci->slab_pages = (uint32_t)pages;
