@@ -389,7 +389,7 @@ void *tcache_alloc_slow(unsigned cls)
         return p;
     }
     tcache_bin_t *b = &tc->bins[cls].b;
-    if (!b->stack) bin_setup(tc, cls);
+    if (!(tc->bins_set_up & (1ull << cls))) bin_setup(tc, cls);
     if ((p = tcache_pop(tc, cls))) return p; /* the fast path looked at tcache_empty */
     uint16_t *fill = &tc->fill[cls];
     if (*fill > first_cap(cls)) bin_grow(tc, cls);
@@ -414,7 +414,7 @@ void tcache_free_slow(void *p, unsigned cls)
 {
     tcache_t *tc = tcache_get();
     if (tcache_is_own(tc) && cls < SC_NSMALL && chunk_of(p)->arena != tc->arena && remote_caps[cls]) {
-        if (!tc->remote[cls].stack) remote_init(tc, cls);
+        if (!(tc->remotes_set_up & (1ull << cls))) remote_init(tc, cls);
         if (tcache_push_remote(tc, cls, p)) return; /* set up just now, or no cache before */
         remote_flush(tc, cls);
         tcache_gc(tc);
@@ -428,7 +428,7 @@ void tcache_free_slow(void *p, unsigned cls)
         return;
     }
     tcache_bin_t *b = &tc->bins[cls].b;
-    if (!b->stack) bin_setup(tc, cls);
+    if (!(tc->bins_set_up & (1ull << cls))) bin_setup(tc, cls);
     if (tcache_push(tc, cls, p)) return; /* the fast path looked at tcache_empty, or set up just now */
     if (bin_can_grow(tc, cls)) {
         /* Its first stack is full: the room of the full one, at once. */
